@@ -1,0 +1,160 @@
+"""`luneo db ...`: thin commands over `luneo.core.commands`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from luneo.cli.output import EXIT_PROBLEM, err, notify, out, print_json
+from luneo.core import commands
+from luneo.core.migrate import ApplyReport
+from luneo.core.settings import Settings, load_settings
+
+app = typer.Typer(help="Apply, check and inspect the database schema.", no_args_is_help=True)
+
+DbUrl = Annotated[
+    str | None,
+    typer.Option(
+        "--db-url",
+        help="Postgres URL. Default: $DATABASE_URL, $SUPABASE_DB_URL, .env, else the embedded server.",
+        show_default=False,
+    ),
+]
+Dir = Annotated[Path, typer.Option("--dir", help="Project directory holding supabase/.")]
+Json = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON on stdout.")]
+
+
+def _settings(directory: Path, db_url: str | None) -> Settings:
+    return load_settings(directory, db_url)
+
+
+def print_report(report: ApplyReport) -> None:
+    for warning in report.warnings:
+        notify(f"warning: {warning}")
+    if report.drift:
+        notify(f"warning: {len(report.drift)} object(s) changed outside migrations since the last apply:")
+        for line in report.drift:
+            notify(f"  {line}")
+    if report.compat_installed:
+        out.print("installed the Supabase stand-in (supabase/compat)")
+    for a in report.applied:
+        extra = "" if a.transactional else ", outside a transaction"
+        out.print(f"[green]applied[/] {a.path} ({a.statements} statements, {a.duration_ms} ms{extra})")
+        for policy in a.dropped_policies:
+            out.print(f"  dropped policy no longer declared: {policy}")
+    for rel in report.skipped_in_dry_run:
+        out.print(f"[yellow]not run in dry-run[/] {rel} (cannot run inside a transaction)")
+    for rel in report.held_back:
+        out.print(f"[yellow]held back[/] {rel} (--target leaves versioned files pending)")
+    if report.dry_run:
+        out.print(f"dry run: {len(report.applied)} file(s) would be applied; everything was rolled back")
+    elif report.applied or report.compat_installed:
+        total = sum(a.duration_ms for a in report.applied)
+        out.print(f"done: {len(report.applied)} file(s) applied in {total} ms")
+    else:
+        out.print("nothing to apply: the database is up to date")
+
+
+@app.command()
+def apply(
+    db_url: DbUrl = None,
+    directory: Dir = Path("."),
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Apply inside a transaction, then roll back.")
+    ] = False,
+    target: Annotated[
+        str | None, typer.Option("--target", help="Apply versioned files up to this version only.")
+    ] = None,
+    allow_out_of_order: Annotated[
+        bool, typer.Option("--allow-out-of-order", help="Apply new files older than the newest applied.")
+    ] = False,
+    json: Json = False,
+) -> None:
+    """Apply pending migrations, then changed functions and policies."""
+    report = commands.apply(
+        _settings(directory, db_url),
+        dry_run=dry_run,
+        target=target,
+        allow_out_of_order=allow_out_of_order,
+        notify=notify,
+    )
+    print_json(report.as_dict()) if json else print_report(report)
+
+
+@app.command()
+def status(db_url: DbUrl = None, directory: Dir = Path("."), json: Json = False) -> None:
+    """Show each file as applied, pending or changed."""
+    files = commands.status(_settings(directory, db_url))
+    if json:
+        print_json([vars(f) for f in files])
+        return
+    table = Table("file", "kind", "state")
+    colours = {"applied": "green", "pending": "yellow"}
+    for f in files:
+        table.add_row(f.path, f.kind, f"[{colours.get(f.state, 'red')}]{f.state}[/]")
+    out.print(table)
+
+
+@app.command()
+def verify(db_url: DbUrl = None, directory: Dir = Path("."), json: Json = False) -> None:
+    """Exit 1 when files and database disagree, or objects changed outside migrations."""
+    report = commands.verify(_settings(directory, db_url))
+    if json:
+        print_json(report.as_dict())
+    else:
+        for problem in report.problems:
+            err.print(f"[red]drift[/] {problem}")
+        if report.ok:
+            out.print("ok: every file is applied and the schema matches the last apply")
+    if not report.ok:
+        raise typer.Exit(EXIT_PROBLEM)
+
+
+@app.command()
+def new(
+    name: Annotated[str, typer.Argument(help="What it does, e.g. create_orders.")], directory: Dir = Path(".")
+) -> None:
+    """Create an empty, correctly named migration file."""
+    path = commands.new(_settings(directory, None), name)
+    out.print(str(path.relative_to(Path(directory).resolve())))
+
+
+@app.command()
+def reset(
+    db_url: DbUrl = None,
+    directory: Dir = Path("."),
+    force: Annotated[bool, typer.Option("--force", help="Allow a database that is not local.")] = False,
+) -> None:
+    """Drop every object the migrations made, then apply them again."""
+    print_report(commands.reset(_settings(directory, db_url), force=force, notify=notify))
+
+
+@app.command()
+def seed(db_url: DbUrl = None, directory: Dir = Path(".")) -> None:
+    """Load supabase/seed.sql (safe to run again)."""
+    count = commands.seed(_settings(directory, db_url))
+    out.print(f"seed loaded: {count} statements from supabase/seed.sql")
+
+
+@app.command()
+def url(directory: Dir = Path(".")) -> None:
+    """Print the URL of the embedded database (starting it if needed)."""
+    out.print(commands.database_url(_settings(directory, None)))
+
+
+@app.command()
+def lint(directory: Dir = Path("."), json: Json = False) -> None:
+    """sqlfluff over all SQL plus migration safety rules; exit 1 on any finding."""
+    findings = commands.lint(_settings(directory, None))
+    if json:
+        print_json([vars(f) for f in findings])
+    else:
+        for f in findings:
+            colour = "red" if f.severity == "error" else "yellow"
+            out.print(f"{f.path}:{f.line}: [{colour}]{f.rule}[/] {f.message}")
+        out.print(f"{len(findings)} finding(s)" if findings else "ok: no findings")
+    if findings:
+        raise typer.Exit(EXIT_PROBLEM)

@@ -1,0 +1,186 @@
+"""The project's SQL files: discovery, checksums, headers and parsing with pglast.
+
+Layout (DESIGN.md section 3), relative to the project directory:
+
+    supabase/compat/*.sql           Supabase stand-in, installed where `auth` is missing
+    supabase/migrations/<14 digits>_<name>.sql   versioned, applied once, immutable
+    supabase/functions/**/*.sql     repeatable, re-applied when their checksum changes
+    supabase/policies/**/*.sql      repeatable and declarative
+    supabase/seed.sql               demo data
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from luneo.core.errors import SqlSyntaxError, UsageError
+
+Kind = Literal["compat", "versioned", "repeatable", "seed"]
+
+VERSIONED_NAME = re.compile(r"^(?P<version>\d{14})_(?P<name>[a-z0-9][a-z0-9_]*)\.sql$")
+NO_TRANSACTION_MARKER = re.compile(r"^\s*--\s*luneo:\s*no-transaction\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Statement:
+    text: str
+    line: int
+    """1-based line of the statement's first character in its file."""
+    node: object = field(repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class SqlFile:
+    kind: Kind
+    path: Path
+    rel: str
+    """Path relative to the project directory, with forward slashes: the ledger key."""
+    text: str
+    version: str | None = None
+    name: str | None = None
+
+    @cached_property
+    def checksum(self) -> str:
+        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
+
+    @cached_property
+    def header(self) -> list[str]:
+        """The comment lines at the top of the file."""
+        lines = []
+        for line in self.text.splitlines():
+            if line.strip().startswith("--"):
+                lines.append(line)
+            elif line.strip():
+                break
+        return lines
+
+    @property
+    def opts_out_of_transaction(self) -> bool:
+        return any(NO_TRANSACTION_MARKER.match(line) for line in self.header)
+
+    @cached_property
+    def statements(self) -> list[Statement]:
+        return parse(self.text, self.rel)
+
+
+@dataclass(frozen=True)
+class Project:
+    root: Path
+    compat: list[SqlFile]
+    versioned: list[SqlFile]
+    repeatable: list[SqlFile]
+    seed: SqlFile | None
+
+
+def parse(text: str, rel: str) -> list[Statement]:
+    """Split a file into statements with their line numbers; syntax errors name the line."""
+    import pglast
+    from pglast.parser import ParseError
+
+    try:
+        raw = pglast.parse_sql(text)
+    except ParseError as exc:
+        message, index = (*exc.args, None)[:2]
+        line = text.count("\n", 0, min(int(index or 0), len(text))) + 1
+        raise SqlSyntaxError(f"{rel}:{line}: {message}") from None
+    statements = []
+    for stmt in raw:
+        start = stmt.stmt_location or 0
+        end = start + stmt.stmt_len if stmt.stmt_len else len(text)
+        statements.append(
+            Statement(text=text[start:end].strip(), line=text.count("\n", 0, start) + 1, node=stmt.stmt)
+        )
+    return statements
+
+
+def _read(kind: Kind, path: Path, root: Path, **extra: str) -> SqlFile:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise UsageError(f"{path.relative_to(root)} is not UTF-8 text") from None
+    return SqlFile(kind=kind, path=path, rel=path.relative_to(root).as_posix(), text=text, **extra)
+
+
+def _sql_files(directory: Path) -> list[Path]:
+    return sorted(p for p in directory.rglob("*.sql") if p.is_file()) if directory.is_dir() else []
+
+
+def discover(root: Path) -> Project:
+    """Read every SQL file of the project; refuse misnamed or duplicate migrations."""
+    supabase = root / "supabase"
+    if not supabase.is_dir():
+        raise UsageError(f"{root} has no supabase/ directory (use --dir to point at the project)")
+    migrations_dir = supabase / "migrations"
+    versioned: list[SqlFile] = []
+    seen: dict[str, str] = {}
+    for path in sorted(migrations_dir.iterdir()) if migrations_dir.is_dir() else []:
+        if path.name.startswith(".") or (path.suffix != ".sql" and not path.is_dir()):
+            continue
+        match = VERSIONED_NAME.match(path.name)
+        if not match or not path.is_file():
+            raise UsageError(
+                f"supabase/migrations/{path.name} is misnamed: expected "
+                "<14-digit timestamp>_<lowercase_name>.sql, e.g. 20250101120000_create_orders.sql"
+            )
+        version = match["version"]
+        if version in seen:
+            raise UsageError(f"version {version} is used twice: {seen[version]} and {path.name}")
+        seen[version] = path.name
+        versioned.append(_read("versioned", path, root, version=version, name=match["name"]))
+    repeatable = [
+        _read("repeatable", p, root) for sub in ("functions", "policies") for p in _sql_files(supabase / sub)
+    ]
+    seed_path = supabase / "seed.sql"
+    return Project(
+        root=root,
+        compat=[_read("compat", p, root) for p in _sql_files(supabase / "compat")],
+        versioned=versioned,
+        repeatable=repeatable,
+        seed=_read("seed", seed_path, root) if seed_path.is_file() else None,
+    )
+
+
+# --- what the parser tells us ------------------------------------------------------------
+
+
+def cannot_run_in_transaction(stmt: Statement) -> bool:
+    """Statements Postgres refuses inside a transaction block."""
+    from pglast import ast
+
+    node = stmt.node
+    if isinstance(node, ast.IndexStmt | ast.DropStmt):
+        return bool(node.concurrent)
+    if isinstance(node, ast.ReindexStmt):
+        return any(getattr(p, "defname", None) == "concurrently" for p in node.params or ())
+    if isinstance(node, ast.AlterTableStmt):
+        return any(
+            isinstance(getattr(cmd, "def_", None), ast.PartitionCmd) and cmd.def_.concurrent
+            for cmd in node.cmds or ()
+        )
+    if isinstance(node, ast.VacuumStmt):
+        return bool(node.is_vacuumcmd)
+    return isinstance(
+        node,
+        ast.CreatedbStmt
+        | ast.DropdbStmt
+        | ast.AlterSystemStmt
+        | ast.CreateTableSpaceStmt
+        | ast.DropTableSpaceStmt,
+    )
+
+
+def policy_tables(statements: list[Statement]) -> set[str]:
+    """Tables (`schema.table`) on which a policies file declares policies."""
+    from pglast import ast
+
+    tables = set()
+    for stmt in statements:
+        if isinstance(stmt.node, ast.CreatePolicyStmt | ast.AlterPolicyStmt):
+            table = stmt.node.table
+            tables.add(f"{table.schemaname or 'public'}.{table.relname}")
+    return tables

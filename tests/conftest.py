@@ -1,0 +1,67 @@
+"""Shared fixtures: one real Postgres, the schema built once into a template, a clone per test."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from luneo.core import commands
+from luneo.core.settings import Settings, load_settings
+from tests.support.pg import REPO, Databases, dbname, server_url
+from tests.support.postgrest import PostgREST
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> str:
+    return server_url()
+
+
+@pytest.fixture(scope="session")
+def databases(pg_server: str) -> Iterator[Databases]:
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    dbs = Databases(pg_server, prefix=f"luneo_test_{worker}")
+    yield dbs
+    dbs.drop_all()
+
+
+@pytest.fixture(scope="session")
+def template_db(databases: Databases) -> str:
+    """Name of a database holding the whole schema, built once per session."""
+    url = databases.create()
+    commands.apply(load_settings(REPO, url))
+    return dbname(url)
+
+
+@pytest.fixture
+def db_url(databases: Databases, template_db: str) -> Iterator[str]:
+    """A fresh clone of the template: the full schema, isolated per test."""
+    url = databases.create(template=template_db)
+    yield url
+    databases.drop(dbname(url))
+
+
+@pytest.fixture
+def empty_db_url(databases: Databases) -> Iterator[str]:
+    """A brand-new empty database (no stand-in, no ledger)."""
+    url = databases.create(template="template0")
+    yield url
+    databases.drop(dbname(url))
+
+
+@pytest.fixture
+def api(db_url: str) -> PostgREST:
+    return PostgREST(db_url)
+
+
+@pytest.fixture
+def settings_for(tmp_path: Path):
+    """Settings for a throw-away project directory and a given database."""
+
+    def make(url: str, project: Path | None = None, **overrides: object) -> Settings:
+        settings = load_settings(project or tmp_path, url)
+        return Settings(**{**vars(settings), **overrides})
+
+    return make

@@ -1,0 +1,248 @@
+"""Run SQL the way PostgREST does, so RLS tests exercise exactly what the frontend gets.
+
+Each call is one request: one transaction in which the role is switched with `set local role`
+and the settings `request.jwt.claims`, `request.headers`, `request.method` and `request.path`
+are set with `set_config(..., true)`; then the optional `db-pre-request` function runs, then
+the query. RPCs are called with named arguments converted from JSON by the function's own
+parameter types, as PostgREST does (`json_to_record`).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg
+from psycopg import sql
+from psycopg.rows import dict_row
+
+
+class PostgrestError(Exception):
+    """A failed request, with the HTTP status PostgREST would answer."""
+
+    def __init__(self, sqlstate: str, message: str, status: int, detail: str | None, hint: str | None):
+        super().__init__(f"{status} {sqlstate}: {message}")
+        self.sqlstate, self.message, self.status = sqlstate, message, status
+        self.detail, self.hint = detail, hint
+
+
+def http_status(sqlstate: str, role: str) -> int:
+    """PostgREST's SQLSTATE -> HTTP status table (docs: API > Errors)."""
+    if sqlstate.startswith("PT") and sqlstate[2:].isdigit():
+        return int(sqlstate[2:])
+    exact = {
+        "23503": 409, "23505": 409, "25006": 405, "P0001": 400, "42883": 404, "42P01": 404,
+        "42P17": 500, "53400": 500,
+    }  # fmt: skip
+    if sqlstate in exact:
+        return exact[sqlstate]
+    if sqlstate == "42501":
+        return 401 if role == "anon" else 403
+    prefixes = {
+        "08": 503, "09": 500, "0L": 403, "0P": 403, "25": 500, "28": 403, "2D": 500, "38": 500,
+        "39": 500, "3B": 500, "40": 500, "53": 503, "54": 500, "55": 500, "57": 500, "58": 500,
+        "F0": 500, "HV": 500, "P0": 500, "XX": 500,
+    }  # fmt: skip
+    return prefixes.get(sqlstate[:2], 400)
+
+
+@dataclass
+class Request:
+    """Who is calling: role, JWT claims and headers."""
+
+    role: str
+    claims: dict[str, Any]
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class PostgREST:
+    """Requests against one database, as anon, as a user or as service_role."""
+
+    def __init__(self, url: str, *, pre_request: str | None = None, schema: str = "public") -> None:
+        self.url = url
+        self.pre_request = pre_request
+        self.schema = schema
+
+    # who
+
+    def anon(self, headers: dict[str, str] | None = None) -> Session:
+        return Session(self, Request("anon", {"role": "anon", "iss": "supabase"}, headers or {}))
+
+    def service_role(self, headers: dict[str, str] | None = None) -> Session:
+        return Session(
+            self, Request("service_role", {"role": "service_role", "iss": "supabase"}, headers or {})
+        )
+
+    def user(
+        self,
+        user_id: uuid.UUID | str,
+        email: str | None = None,
+        *,
+        aal: str = "aal1",
+        app_metadata: dict[str, Any] | None = None,
+        user_metadata: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Session:
+        now = int(time.time())
+        claims = {
+            "iss": "supabase",
+            "sub": str(user_id),
+            "aud": "authenticated",
+            "exp": now + 3600,
+            "iat": now,
+            "email": email or "",
+            "phone": "",
+            "role": "authenticated",
+            "aal": aal,
+            "amr": [{"method": "password" if aal == "aal1" else "totp", "timestamp": now}],
+            "session_id": str(uuid.uuid4()),
+            "is_anonymous": False,
+            "app_metadata": app_metadata or {"provider": "email", "providers": ["email"]},
+            "user_metadata": user_metadata or {},
+        }
+        return Session(self, Request("authenticated", claims, headers or {}))
+
+
+class Session:
+    def __init__(self, api: PostgREST, request: Request) -> None:
+        self.api = api
+        self.request = request
+
+    def _run(self, method: str, path: str, query: sql.Composable | str, params: Any = None) -> list[dict]:
+        headers = {k.lower(): v for k, v in self.request.headers.items()}
+        with psycopg.connect(self.api.url, autocommit=True, row_factory=dict_row) as conn:
+            try:
+                with conn.transaction():
+                    conn.execute(sql.SQL("set local role {}").format(sql.Identifier(self.request.role)))
+                    conn.execute(
+                        "select set_config('request.jwt.claims', %s, true),"
+                        " set_config('request.headers', %s, true),"
+                        " set_config('request.method', %s, true),"
+                        " set_config('request.path', %s, true),"
+                        " set_config('search_path', %s, true)",
+                        [
+                            json.dumps(self.request.claims),
+                            json.dumps(headers),
+                            method,
+                            path,
+                            f"{self.api.schema}, extensions",
+                        ],
+                    )
+                    if self.api.pre_request:
+                        conn.execute(sql.SQL("select {}()").format(sql.SQL(self.api.pre_request)))
+                    cur = conn.execute(query, params)
+                    return cur.fetchall() if cur.description else []
+            except psycopg.Error as exc:
+                diag = exc.diag
+                raise PostgrestError(
+                    exc.sqlstate or "",
+                    diag.message_primary or str(exc),
+                    http_status(exc.sqlstate or "", self.request.role),
+                    diag.message_detail,
+                    diag.message_hint,
+                ) from exc
+
+    def sql(self, query: str, params: Any = None, *, method: str = "GET", path: str = "/") -> list[dict]:
+        """Any SQL inside the request (for table reads and writes beyond the helpers below)."""
+        return self._run(method, path, query, params)
+
+    def select(self, table: str, **filters: Any) -> list[dict]:
+        return self._run(
+            "GET", f"/{table}", *_filtered(sql.SQL("select * from {}"), self.api.schema, table, filters)
+        )
+
+    def insert(self, table: str, row: dict[str, Any]) -> list[dict]:
+        query = sql.SQL("insert into {}.{} ({}) values ({}) returning *").format(
+            sql.Identifier(self.api.schema),
+            sql.Identifier(table),
+            sql.SQL(", ").join(map(sql.Identifier, row)),
+            sql.SQL(", ").join(sql.Placeholder() * len(row)),
+        )
+        return self._run("POST", f"/{table}", query, list(row.values()))
+
+    def update(self, table: str, values: dict[str, Any], **filters: Any) -> list[dict]:
+        head = sql.SQL("update {{}} set {} ").format(
+            sql.SQL(", ").join(
+                sql.SQL("{} = {}").format(sql.Identifier(k), sql.Placeholder()) for k in values
+            )
+        )
+        query, params = _filtered(head, self.api.schema, table, filters, returning=True)
+        return self._run("PATCH", f"/{table}", query, list(values.values()) + params)
+
+    def delete(self, table: str, **filters: Any) -> list[dict]:
+        query, params = _filtered(sql.SQL("delete from {}"), self.api.schema, table, filters, returning=True)
+        return self._run("DELETE", f"/{table}", query, params)
+
+    def rpc(self, function: str, **args: Any) -> Any:
+        """POST /rpc/<function> with a JSON body of named arguments."""
+        signature = _signature(self.api.url, self.api.schema, function, set(args))
+        call = sql.SQL("{}.{}({})").format(
+            sql.Identifier(self.api.schema),
+            sql.Identifier(function),
+            sql.SQL(", ").join(sql.SQL("{0} := _.{0}").format(sql.Identifier(a)) for a in args),
+        )
+        record = sql.SQL(", ").join(
+            sql.SQL("{} {}").format(sql.Identifier(a), sql.SQL(signature.types[a])) for a in args
+        )
+        source = (
+            sql.SQL("json_to_record(%s::json) as _({})").format(record) if args else sql.SQL("(select) as _")
+        )
+        if signature.returns_set:
+            query = sql.SQL(
+                "select coalesce(json_agg(r), '[]') as result from {} cross join lateral {} as r"
+            ).format(source, call)
+        else:
+            query = sql.SQL("select to_json({}) as result from {}").format(call, source)
+        rows = self._run("POST", f"/rpc/{function}", query, [json.dumps(args, default=str)] if args else None)
+        return rows[0]["result"]
+
+
+def _filtered(
+    head: sql.Composable, schema: str, table: str, filters: dict[str, Any], *, returning: bool = False
+) -> tuple[sql.Composable, list[Any]]:
+    where = sql.SQL(" and ").join(
+        sql.SQL("{} is not distinct from {}").format(sql.Identifier(k), sql.Placeholder()) for k in filters
+    )
+    query = head.format(sql.SQL("{}.{}").format(sql.Identifier(schema), sql.Identifier(table)))
+    if filters:
+        query = sql.SQL("{} where {}").format(query, where)
+    if returning:
+        query = sql.SQL("{} returning *").format(query)
+    return query, list(filters.values())
+
+
+@dataclass(frozen=True)
+class _Signature:
+    types: dict[str, str]
+    returns_set: bool
+
+
+def _signature(url: str, schema: str, function: str, names: set[str]) -> _Signature:
+    """Pick the overload whose parameter names cover the arguments, as PostgREST does."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        rows = conn.execute(
+            """
+            select p.proargnames, p.proargmodes, p.pronargs, p.pronargdefaults, p.proretset,
+                   array(select format_type(t, null) from unnest(p.proargtypes) as t)
+            from pg_proc as p
+            where p.pronamespace = %s::regnamespace and p.proname = %s
+            """,
+            [schema, function],
+        ).fetchall()
+    for arg_names, modes, nargs, ndefaults, retset, types in rows:
+        inputs = [
+            n for n, m in zip(arg_names or [], modes or ["i"] * nargs, strict=False) if m in ("i", "b", "v")
+        ]
+        required = set(inputs[: nargs - ndefaults])
+        if required <= names <= set(inputs):
+            return _Signature(dict(zip(inputs, types, strict=False)), retset)
+    raise PostgrestError(
+        "PGRST202",
+        f"Could not find the function {schema}.{function}({', '.join(sorted(names))})",
+        404,
+        None,
+        None,
+    )
