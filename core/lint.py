@@ -37,6 +37,8 @@ from pglast import ast, parse_sql
 from pglast.enums import AlterTableType, ConstrType, ObjectType, VariableSetKind
 from pglast.parser import ParseError, scan
 
+from luneo.core.sqlfiles import syntax_error_line
+
 if TYPE_CHECKING:
     from sqlfluff.core.errors import SQLBaseError
 
@@ -575,10 +577,7 @@ class _Source:
 
 def _syntax_error(path: str, sql: str, error: ParseError) -> Finding:
     message = str(error.args[0]) if error.args else "syntax error"
-    location = error.args[1] if len(error.args) > 1 else None
-    if location is None:  # "at end of input": point at the last line with text
-        location = len(sql.rstrip()) - 1
-    line = sql.count("\n", 0, max(location, 0)) + 1
+    line = syntax_error_line(sql, error)
     return Finding(
         path, line, SYNTAX_ERROR, ERROR, f"{message}; fix it, nothing else in this file was checked"
     )

@@ -77,6 +77,32 @@ class Project:
     seed: SqlFile | None
 
 
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+
+
+def syntax_error_line(text: str, error: Exception) -> int:
+    """The 1-based line of a pglast ParseError.
+
+    Postgres reports error positions in characters and pglast converts them as if they were
+    UTF-8 byte offsets, which is wrong past any non-ASCII character. The scanner treats every
+    byte >= 0x80 as an identifier character, so a copy with each non-ASCII character replaced
+    by one ASCII letter tokenizes the same; its error position is the right one.
+    """
+    import pglast
+    from pglast.parser import ParseError
+
+    location = error.args[1] if len(error.args) > 1 else None
+    if not text.isascii():
+        try:
+            pglast.parse_sql(_NON_ASCII.sub("x", text))
+            location = None
+        except ParseError as shadow:
+            location = shadow.args[1] if len(shadow.args) > 1 else None
+    if location is None:  # "at end of input": point at the last line with text
+        location = len(text.rstrip()) - 1
+    return text.count("\n", 0, max(location, 0)) + 1
+
+
 def parse(text: str, rel: str) -> list[Statement]:
     """Split a file into statements with their line numbers; syntax errors name the line."""
     import pglast
@@ -85,9 +111,7 @@ def parse(text: str, rel: str) -> list[Statement]:
     try:
         raw = pglast.parse_sql(text)
     except ParseError as exc:
-        message, index = (*exc.args, None)[:2]
-        line = text.count("\n", 0, min(int(index or 0), len(text))) + 1
-        raise SqlSyntaxError(f"{rel}:{line}: {message}") from None
+        raise SqlSyntaxError(f"{rel}:{syntax_error_line(text, exc)}: {exc.args[0]}") from None
     statements = []
     for stmt in raw:
         start = stmt.stmt_location or 0

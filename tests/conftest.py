@@ -12,6 +12,7 @@ from luneo.core import commands
 from luneo.core.settings import Settings, load_settings
 from tests.support.pg import REPO, Databases, dbname, server_url
 from tests.support.postgrest import PostgREST
+from tests.support.project import Project
 
 
 @pytest.fixture(scope="session")
@@ -65,3 +66,9 @@ def settings_for(tmp_path: Path):
         return Settings(**{**vars(settings), **overrides})
 
     return make
+
+
+@pytest.fixture
+def project(tmp_path: Path, empty_db_url: str) -> Project:
+    """An empty project (stand-in only) bound to an empty database."""
+    return Project(tmp_path / "project", empty_db_url)

@@ -1,4 +1,4 @@
--- Luneo compat stand-in, part 1 of 5: cluster-wide roles.
+-- Luneo compat stand-in, part 1 of 6: cluster-wide roles.
 --
 -- Purpose: give a plain PostgreSQL cluster the roles a Supabase project has, with the same
 -- attributes, memberships and role-level settings, so that migrations written for Supabase

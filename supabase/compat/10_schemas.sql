@@ -1,4 +1,4 @@
--- Luneo compat stand-in, part 2 of 5: database-level schemas and settings.
+-- Luneo compat stand-in, part 2 of 6: database-level schemas and settings.
 --
 -- Purpose: the schemas and settings every Supabase database has before any migration runs,
 -- on a database that may have none of them (a fresh database, or one after `luneo db reset`

@@ -1,4 +1,4 @@
--- Luneo compat stand-in, part 3 of 5: the auth schema (Supabase Auth / GoTrue).
+-- Luneo compat stand-in, part 3 of 6: the auth schema (Supabase Auth / GoTrue).
 --
 -- Purpose: what app migrations use of Supabase Auth: the auth.users table (to reference, to
 -- put triggers on, to read metadata from in security definer functions), auth.identities and

@@ -1,4 +1,4 @@
--- Luneo compat stand-in, part 4 of 5: the storage schema (Supabase Storage).
+-- Luneo compat stand-in, part 4 of 6: the storage schema (Supabase Storage).
 --
 -- Purpose: what app migrations use of Supabase Storage: buckets created by insert into
 -- storage.buckets (with size and MIME type limits), RLS policies on storage.objects, and the

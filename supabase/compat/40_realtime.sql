@@ -1,4 +1,4 @@
--- Luneo compat stand-in, part 5a: Supabase Realtime.
+-- Luneo compat stand-in, part 5 of 6: Supabase Realtime.
 --
 -- Purpose: what app migrations use of Supabase Realtime. Postgres Changes: the publication
 -- supabase_realtime, created empty, so `alter publication supabase_realtime add table ...`

@@ -1,4 +1,4 @@
--- Luneo compat stand-in, part 5b: API grants on public and extensions.
+-- Luneo compat stand-in, part 6 of 6: API grants on public and extensions.
 --
 -- Purpose: the privileges Supabase gives the API roles, so that grants behave as on Supabase:
 -- every table, view, sequence and function created in public by the migration role is fully

@@ -287,6 +287,21 @@ def test_unterminated_string_is_a_syntax_error() -> None:
     assert lint("select 1;\nselect 'oops;\n") == [("syntax-error", ERROR, 2)]
 
 
+def test_syntax_error_line_after_non_ascii_text() -> None:
+    # Postgres reports error positions in characters; they must not be read as UTF-8 bytes.
+    accents = "é" * 120
+    sql = f"select '{accents}';\nselect 2;\nselect 3;\nselect 'ok' frm t;\n"
+    assert lint(sql) == [("syntax-error", ERROR, 4)]
+    assert lint(f"-- {accents}\nselect 1;\n\nselect 'unterminated;\n") == [("syntax-error", ERROR, 4)]
+    assert lint(f"-- {accents}\nselect 1;\nselect (\n\n") == [("syntax-error", ERROR, 3)]
+
+
+def test_syntax_error_message_keeps_the_original_text() -> None:
+    findings = lint_migration("m.sql", f"-- {'é' * 50}\ncreate tablé notes (id int);\n")
+    assert [(f.rule, f.line) for f in findings] == [("syntax-error", 2)]
+    assert '"tablé"' in findings[0].message
+
+
 def test_rules_describe_every_rule_on_one_line() -> None:
     assert "table-without-rls" in RULES
     for rule_id, description in RULES.items():
