@@ -92,6 +92,7 @@ def status(db_url: DbUrl = None, directory: Dir = Path("."), json: Json = False)
         print_json([vars(f) for f in files])
         return
     table = Table("file", "kind", "state")
+    table.columns[0].overflow = "fold"
     colours = {"applied": "green", "pending": "yellow"}
     for f in files:
         table.add_row(f.path, f.kind, f"[{colours.get(f.state, 'red')}]{f.state}[/]")
@@ -136,7 +137,7 @@ def reset(
 def seed(db_url: DbUrl = None, directory: Dir = Path(".")) -> None:
     """Load supabase/seed.sql (safe to run again)."""
     count = commands.seed(_settings(directory, db_url))
-    out.print(f"seed loaded: {count} statements from supabase/seed.sql")
+    out.print(f"seed loaded: {count} statement(s) from supabase/seed.sql")
 
 
 @app.command()

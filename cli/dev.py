@@ -26,6 +26,6 @@ def dev(
     print_report(commands.apply(settings, notify=notify))
     if seed:
         count = commands.seed(settings)
-        out.print(f"seed loaded: {count} statements from supabase/seed.sql")
+        out.print(f"seed loaded: {count} statement(s) from supabase/seed.sql")
     out.print(f"\nconnect with:  psql '{url}'")
     out.print("status:        luneo db status")

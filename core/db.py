@@ -88,7 +88,8 @@ def connect(url: str, *, application_name: str = "luneo", autocommit: bool = Tru
             connect_timeout=10,
         )
     except psycopg.OperationalError as exc:
-        reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+        lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+        reason = "; ".join(lines) or type(exc).__name__
         raise ConnectionFailed(f"cannot connect to {describe_target(url)}: {reason}") from None
 
 

@@ -57,6 +57,22 @@ class Databases:
             query = sql.SQL("{} template {}").format(query, sql.Identifier(template))
         with self._admin() as conn:
             conn.execute(query)
+            if template:  # `create database ... template` does not copy `alter database ... set`
+                settings = conn.execute(
+                    "select unnest(s.setconfig) from pg_db_role_setting as s"
+                    " join pg_database as d on d.oid = s.setdatabase where d.datname = %s and s.setrole = 0",
+                    [template],
+                ).fetchall()
+                for (setting,) in settings:
+                    key, value = setting.split("=", 1)
+                    items = [  # list settings keep their items: "$user", 'public', 'extensions'
+                        sql.SQL(item) if item.startswith('"') else sql.Literal(item) for item in value.split(", ")
+                    ]
+                    conn.execute(
+                        sql.SQL("alter database {} set {} = {}").format(
+                            sql.Identifier(name), sql.Identifier(key), sql.SQL(", ").join(items)
+                        )
+                    )
         self.created.append(name)
         return with_database(self.url, name)
 
