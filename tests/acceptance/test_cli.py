@@ -18,7 +18,9 @@ from tests.support.project import Project
 LUNEO = [sys.executable, "-m", "luneo.cli.main"]
 
 
-def luneo(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+def luneo(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
     base = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SUPABASE_DB_URL")}
     return subprocess.run(
         [*LUNEO, *args], cwd=cwd, env={**base, **(env or {})}, capture_output=True, text=True, timeout=120
@@ -170,7 +172,18 @@ def test_dev_uses_the_embedded_default_with_no_url(tmp_path: Path) -> None:
 
 def test_wheel_installs_only_under_the_luneo_namespace(tmp_path: Path) -> None:
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path), str(REPO)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(tmp_path),
+            str(REPO),
+        ],
         check=True,
         capture_output=True,
     )

@@ -66,7 +66,8 @@ class Databases:
                 for (setting,) in settings:
                     key, value = setting.split("=", 1)
                     items = [  # list settings keep their items: "$user", 'public', 'extensions'
-                        sql.SQL(item) if item.startswith('"') else sql.Literal(item) for item in value.split(", ")
+                        sql.SQL(item) if item.startswith('"') else sql.Literal(item)
+                        for item in value.split(", ")
                     ]
                     conn.execute(
                         sql.SQL("alter database {} set {} = {}").format(

@@ -149,31 +149,34 @@ class Session:
         """Any SQL inside the request (for table reads and writes beyond the helpers below)."""
         return self._run(method, path, query, params)
 
+    def _table(self, table: str) -> sql.Composable:
+        return sql.SQL("{}.{}").format(sql.Identifier(self.api.schema), sql.Identifier(table))
+
     def select(self, table: str, **filters: Any) -> list[dict]:
+        where, params = _where(filters)
         return self._run(
-            "GET", f"/{table}", *_filtered(sql.SQL("select * from {}"), self.api.schema, table, filters)
+            "GET", f"/{table}", sql.SQL("select * from {}{}").format(self._table(table), where), params
         )
 
     def insert(self, table: str, row: dict[str, Any]) -> list[dict]:
-        query = sql.SQL("insert into {}.{} ({}) values ({}) returning *").format(
-            sql.Identifier(self.api.schema),
-            sql.Identifier(table),
+        query = sql.SQL("insert into {} ({}) values ({}) returning *").format(
+            self._table(table),
             sql.SQL(", ").join(map(sql.Identifier, row)),
             sql.SQL(", ").join(sql.Placeholder() * len(row)),
         )
         return self._run("POST", f"/{table}", query, list(row.values()))
 
     def update(self, table: str, values: dict[str, Any], **filters: Any) -> list[dict]:
-        head = sql.SQL("update {{}} set {} ").format(
-            sql.SQL(", ").join(
-                sql.SQL("{} = {}").format(sql.Identifier(k), sql.Placeholder()) for k in values
-            )
+        sets = sql.SQL(", ").join(
+            sql.SQL("{} = {}").format(sql.Identifier(k), sql.Placeholder()) for k in values
         )
-        query, params = _filtered(head, self.api.schema, table, filters, returning=True)
+        where, params = _where(filters)
+        query = sql.SQL("update {} set {}{} returning *").format(self._table(table), sets, where)
         return self._run("PATCH", f"/{table}", query, list(values.values()) + params)
 
     def delete(self, table: str, **filters: Any) -> list[dict]:
-        query, params = _filtered(sql.SQL("delete from {}"), self.api.schema, table, filters, returning=True)
+        where, params = _where(filters)
+        query = sql.SQL("delete from {}{} returning *").format(self._table(table), where)
         return self._run("DELETE", f"/{table}", query, params)
 
     def rpc(self, function: str, **args: Any) -> Any:
@@ -200,18 +203,14 @@ class Session:
         return rows[0]["result"]
 
 
-def _filtered(
-    head: sql.Composable, schema: str, table: str, filters: dict[str, Any], *, returning: bool = False
-) -> tuple[sql.Composable, list[Any]]:
-    where = sql.SQL(" and ").join(
+def _where(filters: dict[str, Any]) -> tuple[sql.Composable, list[Any]]:
+    """` where a = %s and b = %s` (PostgREST's eq filters), or nothing."""
+    if not filters:
+        return sql.SQL(""), []
+    conditions = sql.SQL(" and ").join(
         sql.SQL("{} is not distinct from {}").format(sql.Identifier(k), sql.Placeholder()) for k in filters
     )
-    query = head.format(sql.SQL("{}.{}").format(sql.Identifier(schema), sql.Identifier(table)))
-    if filters:
-        query = sql.SQL("{} where {}").format(query, where)
-    if returning:
-        query = sql.SQL("{} returning *").format(query)
-    return query, list(filters.values())
+    return sql.SQL(" where {}").format(conditions), list(filters.values())
 
 
 @dataclass(frozen=True)
