@@ -93,6 +93,10 @@ inner join pg_stat_activity as a on l.pid = a.pid
 where
     l.locktype = 'advisory'
     and l.granted
+    and l.database = (
+        select d.oid from pg_database as d
+        where d.datname = current_database()
+    )
     and ((l.classid::bigint << 32) | l.objid::bigint) = %(key)s  -- noqa: RF02
 order by a.backend_start
 limit 1;
