@@ -197,6 +197,8 @@ def test_wheel_installs_only_under_the_luneo_namespace(tmp_path: Path) -> None:
 
 def test_transaction_pooler_url_gets_a_warning(tmp_path: Path) -> None:
     (tmp_path / "supabase").mkdir()
-    result = luneo("db", "apply", "--db-url", "postgresql://x@127.0.0.1:6543/postgres", "--dir", str(tmp_path))
+    result = luneo(
+        "db", "apply", "--db-url", "postgresql://x@127.0.0.1:6543/postgres", "--dir", str(tmp_path)
+    )
     assert "warning: port 6543 is Supabase's transaction pooler" in result.stderr
     assert result.returncode == 2  # nothing listens there: could not run
