@@ -15,6 +15,7 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 from psycopg import errors, sql
 from psycopg.conninfo import conninfo_to_dict
+from psycopg.pq import TransactionStatus
 from psycopg.types.json import Jsonb
 
 from luneo.core.errors import ConnectionFailed
@@ -24,6 +25,7 @@ __all__ = [
     "DatabaseError",
     "Jsonb",
     "PgError",
+    "TransactionStatus",
     "connect",
     "errors",
     "is_local",
@@ -121,11 +123,14 @@ def pg_error(exc: psycopg.Error) -> PgError:
 
 @cache
 def _queries() -> dict[str, str]:
-    text = files("luneo.core").joinpath("queries.sql").read_text(encoding="utf-8")
-    parts = re.split(r"^-- (\w+) --\n", text, flags=re.MULTILINE)
-    return {name: body.strip() for name, body in zip(parts[1::2], parts[2::2], strict=True)}
+    queries: dict[str, str] = {}
+    for resource in sorted(files("luneo.core").iterdir(), key=lambda r: r.name):
+        if resource.name.endswith(".sql"):
+            parts = re.split(r"^-- (\w+) --\n", resource.read_text(encoding="utf-8"), flags=re.MULTILINE)
+            queries |= {name: body.strip() for name, body in zip(parts[1::2], parts[2::2], strict=True)}
+    return queries
 
 
 def query(name: str) -> sql.SQL:
-    """A named query from `queries.sql` (sections start with `-- name --`)."""
+    """A named query from the `core/*.sql` files (sections start with `-- name --`)."""
     return sql.SQL(_queries()[name])  # type: ignore[arg-type]

@@ -322,10 +322,9 @@ class Migrator:
         raise AssertionError("unreachable")
 
     def _run(self, f: SqlFile, started: float, dry_run: bool) -> tuple[str, ...]:
-        scope = "local" if self.conn.info.transaction_status != 0 else "session"
+        in_transaction = self.conn.info.transaction_status != db.TransactionStatus.IDLE
         self.conn.execute(
-            f"select set_config('lock_timeout', %s, {'true' if scope == 'local' else 'false'})",
-            [self.settings.ddl_lock_timeout],
+            "select set_config('lock_timeout', %s, %s)", [self.settings.ddl_lock_timeout, in_transaction]
         )
         statements = f.statements
         if dry_run:
