@@ -1,0 +1,1 @@
+"""The `luneo` command line: Typer commands, thin over `luneo.core.commands`."""

@@ -2,7 +2,7 @@
 # The whole test suite on a fresh machine with only Python 3.11+:
 # creates .venv, installs the project with its test extras, then runs ruff, the SQL linters
 # (`luneo db lint`: sqlfluff over supabase/ plus the migration safety rules; sqlfluff over
-# core/queries.sql) and pytest against a real Postgres (embedded unless
+# core/*.sql and tests/fixtures) and pytest against a real Postgres (embedded unless
 # LUNEO_TEST_DATABASE_URL is set). Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,6 +18,7 @@ echo "== ruff"
 .venv/bin/ruff format --check .
 echo "== sql lint"
 .venv/bin/luneo db lint
-.venv/bin/sqlfluff lint --templater placeholder core/queries.sql
+.venv/bin/sqlfluff lint --templater placeholder core/*.sql
+.venv/bin/sqlfluff lint tests/fixtures
 echo "== pytest"
 .venv/bin/python -m pytest -n 2 "$@"
