@@ -17,9 +17,9 @@ from luneo.core.migrate import (
     FileStatus,
     Migrator,
     Notify,
-    _quiet,
     application_name,
     migration_lock,
+    quiet,
 )
 from luneo.core.settings import Settings
 from luneo.core.sqlfiles import VERSIONED_NAME, discover
@@ -31,7 +31,7 @@ def database_url(settings: Settings) -> str:
 
 
 @contextmanager
-def migrator(settings: Settings, command: str, notify: Notify = _quiet) -> Iterator[Migrator]:
+def migrator(settings: Settings, command: str, notify: Notify = quiet) -> Iterator[Migrator]:
     project = discover(settings.project_dir)
     url = database_url(settings)
     if db.uses_transaction_pooler(url):
@@ -49,7 +49,7 @@ def apply(
     dry_run: bool = False,
     target: str | None = None,
     allow_out_of_order: bool = False,
-    notify: Notify = _quiet,
+    notify: Notify = quiet,
 ) -> ApplyReport:
     """Apply what is pending; see `Migrator.apply`."""
     with migrator(settings, "db apply", notify) as m:
@@ -113,7 +113,7 @@ def seed(settings: Settings) -> int:
         return m.seed()
 
 
-def reset(settings: Settings, *, force: bool = False, notify: Notify = _quiet) -> ApplyReport:
+def reset(settings: Settings, *, force: bool = False, notify: Notify = quiet) -> ApplyReport:
     """Drop everything the migrations made (and the stand-in, if any), then apply again."""
     url = database_url(settings)
     if not db.is_local(url) and not force:
@@ -124,7 +124,7 @@ def reset(settings: Settings, *, force: bool = False, notify: Notify = _quiet) -
         return m.apply()
 
 
-def drop_everything(conn: db.Connection, notify: Notify = _quiet) -> None:
+def drop_everything(conn: db.Connection, notify: Notify = quiet) -> None:
     """Drop the schemas our migrations created and empty `public`, keeping its grants.
 
     On a real Supabase project the platform's schemas stay; where they are our stand-in,

@@ -8,7 +8,6 @@ and record a catalog fingerprint so that `verify` can detect changes made outsid
 
 from __future__ import annotations
 
-import json
 import os
 import socket
 import time
@@ -56,8 +55,8 @@ SUPABASE_SCHEMAS = [
 Notify = Callable[[str], None]
 
 
-def _quiet(_: str) -> None:
-    return None
+def quiet(_: str) -> None:
+    """The default `Notify`: say nothing."""
 
 
 def application_name(command: str) -> str:
@@ -115,7 +114,7 @@ class ApplyReport:
 
 
 @contextmanager
-def migration_lock(conn: db.Connection, wait_seconds: float, notify: Notify = _quiet) -> Iterator[None]:
+def migration_lock(conn: db.Connection, wait_seconds: float, notify: Notify = quiet) -> Iterator[None]:
     """Hold the session advisory lock; wait with backoff, naming the holder, up to a limit."""
     deadline = time.monotonic() + wait_seconds
     delay, told = 0.05, False
@@ -150,7 +149,7 @@ def _lock_holder(conn: db.Connection) -> str:
 
 class Migrator:
     def __init__(
-        self, conn: db.Connection, project: Project, settings: Settings, notify: Notify = _quiet
+        self, conn: db.Connection, project: Project, settings: Settings, notify: Notify = quiet
     ) -> None:
         self.conn = conn
         self.project = project
@@ -450,7 +449,3 @@ class _StatementFailed(Exception):
         if e.context and not e.position:
             parts.append(f"context: {e.context.splitlines()[0]}")
         return "; ".join(parts)
-
-
-def dumps(obj: object) -> str:
-    return json.dumps(obj, indent=2, default=str)
