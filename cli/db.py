@@ -147,15 +147,23 @@ def url(directory: Dir = Path(".")) -> None:
 
 
 @app.command()
-def lint(directory: Dir = Path("."), json: Json = False) -> None:
+def lint(
+    directory: Dir = Path("."),
+    database: Annotated[
+        bool, typer.Option("--database", help="Also run the security advisor against the database.")
+    ] = False,
+    db_url: DbUrl = None,
+    json: Json = False,
+) -> None:
     """sqlfluff over all SQL plus migration safety rules; exit 1 on any finding."""
-    findings = commands.lint(_settings(directory, None))
+    findings = commands.lint(_settings(directory, db_url), database=database)
     if json:
         print_json([vars(f) for f in findings])
     else:
         for f in findings:
             colour = "red" if f.severity == "error" else "yellow"
-            out.print(f"{f.path}:{f.line}: [{colour}]{f.rule}[/] {f.message}")
+            where = f"{f.path}:{f.line}" if f.line else f.path  # advisor findings name an object
+            out.print(f"{where}: [{colour}]{f.rule}[/] {f.message}")
         out.print(f"{len(findings)} finding(s)" if findings else "ok: no findings")
     if findings:
         raise typer.Exit(EXIT_PROBLEM)

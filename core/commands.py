@@ -145,11 +145,24 @@ def drop_everything(conn: db.Connection, notify: Notify = quiet) -> None:
             conn.execute(statement)
 
 
-def lint(settings: Settings) -> list:
-    """Safety rules over versioned migrations, then sqlfluff over every SQL file of supabase/."""
+def lint(settings: Settings, *, database: bool = False) -> list:
+    """Safety rules over versioned migrations, sqlfluff over every SQL file of supabase/, and
+    with `database` the security advisor over the database (its ERROR and WARN advice)."""
     from luneo.core import lint as linter
 
     project = discover(settings.project_dir)
     findings = [finding for f in project.versioned for finding in linter.lint_migration(f.rel, f.text)]
     paths = sorted((settings.project_dir / "supabase").rglob("*.sql"))
-    return findings + linter.lint_style(settings.project_dir, paths)
+    findings += linter.lint_style(settings.project_dir, paths)
+    if database:
+        from luneo.core.advisor import advise
+
+        with migrator(settings, "db lint") as m:
+            advice = advise(m.conn)
+        severity = {"ERROR": "error", "WARN": "warning"}
+        findings += [
+            linter.Finding(a.object, 0, f"advisor:{a.rule}", severity[a.level], a.detail)
+            for a in advice
+            if a.level in severity
+        ]
+    return findings

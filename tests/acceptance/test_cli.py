@@ -202,3 +202,25 @@ def test_transaction_pooler_url_gets_a_warning(tmp_path: Path) -> None:
     )
     assert "warning: port 6543 is Supabase's transaction pooler" in result.stderr
     assert result.returncode == 2  # nothing listens there: could not run
+
+
+def test_lint_database_runs_the_security_advisor(project: Project) -> None:
+    (project.root / ".sqlfluff").write_text((REPO / ".sqlfluff").read_text())
+    project.migration(
+        "20250101000000",
+        "create_items",
+        "create table public.items (id bigint primary key);\n\nalter table public.items enable row level security;\n",
+    )
+    assert luneo("db", "apply", "--db-url", project.url, "--dir", str(project.root)).returncode == 0
+    args = ("db", "lint", "--database", "--json", "--db-url", project.url, "--dir", str(project.root))
+    assert (
+        luneo(*args).returncode == 0
+    )  # rls_enabled_no_policy is INFO: reported by the advisor, not a finding
+
+    project.query("alter table public.items disable row level security")
+    result = luneo(*args)
+
+    assert result.returncode == 1
+    assert [(f["path"], f["rule"], f["severity"]) for f in json.loads(result.stdout)] == [
+        ("public.items", "advisor:rls_disabled_in_public", "error")
+    ]
