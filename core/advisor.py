@@ -44,7 +44,8 @@ class Advice:
 
 def advise(conn: db.Connection) -> list[Advice]:
     """Run every rule; findings sorted by level (most severe first), then rule, then object."""
-    params = {"excluded": list(SUPABASE_SCHEMAS)}
+    excluded = {"excluded": list(SUPABASE_SCHEMAS)}
+    params = {"schemas": conn.execute(db.query("advisor_schemas"), excluded).fetchone()[0]}
     found: list[Advice] = []
     for rule in RULES:
         with conn.cursor() as cur:

@@ -1,7 +1,7 @@
 -- Security and performance advisor: one query per rule, each section "-- advisor_<rule> --".
 -- Loaded by luneo.core.db.query(name) and run by luneo.core.advisor.advise().
 -- Every query returns (name, level, object, detail) and looks only at the schemas Luneo owns:
--- system schemas, the Supabase-owned schemas in %(excluded)s and extension members are left out.
+-- system schemas, the Supabase-owned schemas (see advisor_schemas) and extension members are left out.
 -- `public` is the schema PostgREST exposes.
 
 -- advisor_rls_disabled_in_public --
@@ -28,15 +28,6 @@ where
 
 -- advisor_policy_exists_rls_disabled --
 -- Policies written for a table that does not enforce them.
-with our_schemas as (
-    select n.oid
-    from pg_namespace as n
-    where
-        n.nspname not like 'pg\_%%'
-        and n.nspname <> 'information_schema'
-        and n.nspname <> all(%(excluded)s)
-)
-
 select
     'policy_exists_rls_disabled' as name,
     'ERROR' as level,
@@ -53,7 +44,7 @@ select
 from pg_class as c
 inner join pg_namespace as n on c.relnamespace = n.oid
 where
-    n.oid in (select os.oid from our_schemas as os)
+    n.oid = any(%(schemas)s)  -- noqa: RF02
     and c.relkind in ('r', 'p')
     and not c.relrowsecurity
     and exists (
@@ -93,16 +84,7 @@ where
 -- auth.<fn>() or current_setting() called bare in a policy runs once per row; wrapped in a
 -- scalar subquery `(select auth.uid())` it runs once per statement (an initplan).
 -- The `auth.` prefix is optional: pg_get_expr leaves it out when `auth` is on the search_path.
-with our_schemas as (
-    select n.oid
-    from pg_namespace as n
-    where
-        n.nspname not like 'pg\_%%'
-        and n.nspname <> 'information_schema'
-        and n.nspname <> all(%(excluded)s)
-),
-
-policies as (
+with policies as (
     select
         n.nspname,
         c.relname,
@@ -113,7 +95,7 @@ policies as (
     inner join pg_class as c on p.polrelid = c.oid
     inner join pg_namespace as n on c.relnamespace = n.oid
     where
-        n.oid in (select os.oid from our_schemas as os)
+        n.oid = any(%(schemas)s)  -- noqa: RF02
 ),
 
 bare_calls as (
@@ -144,15 +126,6 @@ where b.remaining ~ '(^|[^a-z0-9_.]|auth\.)(uid|jwt|role|email)\(\)|(^|[^a-z0-9_
 
 -- advisor_function_search_path_mutable --
 -- Without a pinned search_path, a function resolves names through the caller's search_path.
-with our_schemas as (
-    select n.oid
-    from pg_namespace as n
-    where
-        n.nspname not like 'pg\_%%'
-        and n.nspname <> 'information_schema'
-        and n.nspname <> all(%(excluded)s)
-)
-
 select
     'function_search_path_mutable' as name,
     'WARN' as level,
@@ -164,7 +137,7 @@ select
 from pg_proc as p
 inner join pg_namespace as n on p.pronamespace = n.oid
 where
-    n.oid in (select os.oid from our_schemas as os)
+    n.oid = any(%(schemas)s)  -- noqa: RF02
     and p.prokind in ('f', 'p')
     and not exists (
         select from pg_depend as d
@@ -178,16 +151,7 @@ where
 -- advisor_multiple_permissive_policies --
 -- Permissive policies are OR-ed and each one is evaluated: two for the same role and command
 -- cost twice and are harder to reason about than one.
-with our_schemas as (
-    select n.oid
-    from pg_namespace as n
-    where
-        n.nspname not like 'pg\_%%'
-        and n.nspname <> 'information_schema'
-        and n.nspname <> all(%(excluded)s)
-),
-
-api_roles as (
+with api_roles as (
     select
         r.oid,
         r.rolname
@@ -224,7 +188,7 @@ applicable as (
             )
     where
         p.polpermissive
-        and n.oid in (select os.oid from our_schemas as os)
+        and n.oid = any(%(schemas)s)  -- noqa: RF02
 )
 
 select
@@ -241,15 +205,6 @@ having count(*) > 1;
 
 -- advisor_unindexed_foreign_keys --
 -- A foreign key whose columns do not lead an index makes deletes on the parent and joins slow.
-with our_schemas as (
-    select n.oid
-    from pg_namespace as n
-    where
-        n.nspname not like 'pg\_%%'
-        and n.nspname <> 'information_schema'
-        and n.nspname <> all(%(excluded)s)
-)
-
 select
     'unindexed_foreign_keys' as name,
     'WARN' as level,
@@ -270,7 +225,7 @@ inner join pg_class as c on k.conrelid = c.oid
 inner join pg_namespace as n on c.relnamespace = n.oid
 where
     k.contype = 'f'
-    and n.oid in (select os.oid from our_schemas as os)
+    and n.oid = any(%(schemas)s)  -- noqa: RF02
     and not exists (
         select from pg_depend as d
         where d.objid = c.oid and d.deptype = 'e'
@@ -289,15 +244,6 @@ where
 
 -- advisor_rls_enabled_no_policy --
 -- RLS on and no policy: the API roles see nothing. Fine for internal tables, worth a look otherwise.
-with our_schemas as (
-    select n.oid
-    from pg_namespace as n
-    where
-        n.nspname not like 'pg\_%%'
-        and n.nspname <> 'information_schema'
-        and n.nspname <> all(%(excluded)s)
-)
-
 select
     'rls_enabled_no_policy' as name,
     'INFO' as level,
@@ -309,7 +255,7 @@ select
 from pg_class as c
 inner join pg_namespace as n on c.relnamespace = n.oid
 where
-    n.oid in (select os.oid from our_schemas as os)
+    n.oid = any(%(schemas)s)  -- noqa: RF02
     and c.relkind in ('r', 'p')
     and c.relrowsecurity
     and not exists (
@@ -365,3 +311,13 @@ select
 from pg_extension as e
 inner join pg_namespace as n on e.extnamespace = n.oid
 where n.nspname = 'public';
+
+-- advisor_schemas --
+-- The oids of the schemas Luneo owns: neither system nor Supabase-owned. Every rule
+-- takes them as its `schemas` parameter.
+select coalesce(array_agg(n.oid), '{}')
+from pg_namespace as n
+where
+    n.nspname not like 'pg\_%%'
+    and n.nspname <> 'information_schema'
+    and n.nspname <> all(%(excluded)s);
