@@ -111,11 +111,24 @@ class Session:
         self.api = api
         self.request = request
 
-    def _run(self, method: str, path: str, query: sql.Composable | str, params: Any = None) -> list[dict]:
+    def _run(
+        self,
+        method: str,
+        path: str,
+        query: sql.Composable | str,
+        params: Any = None,
+        *,
+        read_only: bool | None = None,
+    ) -> list[dict]:
+        """One request. GET and HEAD run READ ONLY, as PostgREST does (docs: References > Transactions)."""
+        if read_only is None:
+            read_only = method in ("GET", "HEAD")
         headers = {k.lower(): v for k, v in self.request.headers.items()}
         with psycopg.connect(self.api.url, autocommit=True, row_factory=dict_row) as conn:
             try:
                 with conn.transaction():
+                    if read_only:
+                        conn.execute("set transaction read only")
                     conn.execute(sql.SQL("set local role {}").format(sql.Identifier(self.request.role)))
                     conn.execute(
                         "select set_config('request.jwt.claims', %s, true),"
@@ -199,7 +212,13 @@ class Session:
             ).format(source, call)
         else:
             query = sql.SQL("select to_json({}) as result from {}").format(call, source)
-        rows = self._run("POST", f"/rpc/{function}", query, [json.dumps(args, default=str)] if args else None)
+        rows = self._run(
+            "POST",
+            f"/rpc/{function}",
+            query,
+            [json.dumps(args, default=str)] if args else None,
+            read_only=signature.volatility != "v",
+        )
         return rows[0]["result"]
 
 
@@ -217,6 +236,7 @@ def _where(filters: dict[str, Any]) -> tuple[sql.Composable, list[Any]]:
 class _Signature:
     types: dict[str, str]
     returns_set: bool
+    volatility: str
 
 
 def _signature(url: str, schema: str, function: str, names: set[str]) -> _Signature:
@@ -224,20 +244,20 @@ def _signature(url: str, schema: str, function: str, names: set[str]) -> _Signat
     with psycopg.connect(url, autocommit=True) as conn:
         rows = conn.execute(
             """
-            select p.proargnames, p.proargmodes, p.pronargs, p.pronargdefaults, p.proretset,
+            select p.proargnames, p.proargmodes, p.pronargs, p.pronargdefaults, p.proretset, p.provolatile,
                    array(select format_type(t, null) from unnest(p.proargtypes) as t)
             from pg_proc as p
             where p.pronamespace = %s::regnamespace and p.proname = %s
             """,
             [schema, function],
         ).fetchall()
-    for arg_names, modes, nargs, ndefaults, retset, types in rows:
+    for arg_names, modes, nargs, ndefaults, retset, volatility, types in rows:
         inputs = [
             n for n, m in zip(arg_names or [], modes or ["i"] * nargs, strict=False) if m in ("i", "b", "v")
         ]
         required = set(inputs[: nargs - ndefaults])
         if required <= names <= set(inputs):
-            return _Signature(dict(zip(inputs, types, strict=False)), retset)
+            return _Signature(dict(zip(inputs, types, strict=False)), retset, volatility)
     raise PostgrestError(
         "PGRST202",
         f"Could not find the function {schema}.{function}({', '.join(sorted(names))})",

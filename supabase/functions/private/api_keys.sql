@@ -1,0 +1,153 @@
+-- API keys: create (plaintext returned once), revoke, and the PostgREST db-pre-request check.
+-- Called through the public wrappers in supabase/functions/public/api_keys.sql.
+-- Repeatable: re-applied by `luneo db apply` whenever this file changes.
+
+create or replace function private.create_api_key(
+    organization_id uuid, name text, scopes text[], rate_limit integer, expires_at timestamptz
+)
+returns jsonb
+language plpgsql
+-- definer: writes the key hash, which no API role can reach
+security definer
+set search_path = ''
+as $$
+declare
+    caller uuid := private.require_user();
+    secret text := private.new_token('luneo_');
+    created public.api_keys;
+begin
+    perform private.require_permission(create_api_key.organization_id, 'api_keys.manage');
+    if create_api_key.expires_at <= pg_catalog.now() then
+        raise exception using errcode = '22023', message = 'expires_at must be in the future';
+    end if;
+    insert into public.api_keys (organization_id, name, key_prefix, scopes, rate_limit, expires_at, created_by)
+    values (
+        create_api_key.organization_id, btrim(create_api_key.name), left(secret, 14),
+        coalesce(create_api_key.scopes, '{read}'), coalesce(create_api_key.rate_limit, 1000),
+        create_api_key.expires_at, caller
+    )
+    returning * into created;
+    insert into private.api_key_hashes (api_key_id, key_hash) values (created.id, private.hash_token(secret));
+    return jsonb_build_object('api_key', to_jsonb(created), 'key', secret);
+end;
+$$;
+
+comment on function private.create_api_key(uuid, text, text[], integer, timestamptz) is
+'Creates an API key (api_keys.manage) and returns it in clear, once; only its SHA-256 is kept.';
+
+revoke execute on function private.create_api_key(uuid, text, text[], integer, timestamptz) from public, anon;
+grant execute on function private.create_api_key(uuid, text, text[], integer, timestamptz) to authenticated;
+
+create or replace function private.revoke_api_key(api_key_id uuid)
+returns public.api_keys
+language plpgsql
+security invoker
+set search_path = ''
+as $$
+declare
+    revoked public.api_keys;
+begin
+    perform private.require_user();
+    -- RLS decides: a key the caller cannot manage is simply not found
+    update public.api_keys as k set revoked_at = coalesce(k.revoked_at, pg_catalog.now())
+    where k.id = revoke_api_key.api_key_id
+    returning * into revoked;
+    if not found then
+        raise exception using errcode = 'LU020', message = 'API key not found',
+            detail = format('api_key_id=%s', revoke_api_key.api_key_id);
+    end if;
+    return revoked;
+end;
+$$;
+
+comment on function private.revoke_api_key(uuid) is 'Revokes an API key for good (api_keys.manage); idempotent.';
+
+revoke execute on function private.revoke_api_key(uuid) from public, anon;
+grant execute on function private.revoke_api_key(uuid) to authenticated;
+
+create or replace function private.check_api_key()
+returns void
+language plpgsql
+-- definer: reads key hashes and writes usage counters, which no API role can reach
+security definer
+set search_path = ''
+as $$
+declare
+    secret text := nullif(current_setting('request.headers', true), '')::jsonb ->> 'x-api-key';
+    key public.api_keys;
+    hour timestamptz := date_trunc('hour', pg_catalog.now());
+    calls integer;
+begin
+    if secret is null then
+        return;
+    end if;
+    select k.* into key
+    from private.api_key_hashes as h
+    inner join public.api_keys as k on k.id = h.api_key_id
+    where h.key_hash = private.hash_token(secret);
+    if not found then
+        raise exception using errcode = 'PT401', message = 'invalid API key',
+            hint = 'Check the x-api-key header; keys are shown once, at creation.';
+    elsif key.revoked_at is not null then
+        raise exception using errcode = 'PT401', message = 'API key revoked',
+            detail = format('key %s... was revoked at %s', key.key_prefix, key.revoked_at);
+    elsif key.expires_at <= pg_catalog.now() then
+        raise exception using errcode = 'PT401', message = 'API key expired',
+            detail = format('key %s... expired at %s', key.key_prefix, key.expires_at);
+    end if;
+
+    if current_setting('transaction_read_only') = 'on' then
+        -- GET and HEAD run read-only: check the counter, and leave the counting to the worker
+        select u.calls into calls from private.api_key_usage as u where u.api_key_id = key.id and u.hour = check_api_key.hour;
+        calls := coalesce(calls, 0) + 1;
+        perform pg_catalog.pg_notify('luneo_api_key_usage', key.id::text);
+    else
+        insert into private.api_key_usage as u (api_key_id, hour, calls) values (key.id, check_api_key.hour, 1)
+        on conflict (api_key_id, hour) do update set calls = u.calls + 1
+        returning u.calls into calls;
+        -- at most one write a minute per key on the key row itself
+        update public.api_keys as k set last_used_at = pg_catalog.now()
+        where k.id = key.id and (k.last_used_at is null or k.last_used_at < pg_catalog.now() - interval '1 minute');
+    end if;
+    if calls > key.rate_limit then
+        raise exception using errcode = 'PT429', message = 'API key rate limit exceeded',
+            detail = format('%s calls per hour allowed', key.rate_limit),
+            hint = format('Retry after %s.', check_api_key.hour + interval '1 hour');
+    end if;
+
+    perform set_config('luneo.api_key_id', key.id::text, true);
+    perform set_config('luneo.organization_id', key.organization_id::text, true);
+    perform set_config('luneo.api_key_scopes', array_to_string(key.scopes, ','), true);
+end;
+$$;
+
+comment on function private.check_api_key() is
+'PostgREST db-pre-request: with an x-api-key header, answers 401 (unknown, revoked, expired key) '
+'or 429 (over rate_limit this hour), counts the call, and exposes the key as luneo.api_key_id, '
+'luneo.organization_id and luneo.api_key_scopes. Read-only requests notify luneo_api_key_usage instead of writing.';
+
+revoke execute on function private.check_api_key() from public;
+grant execute on function private.check_api_key() to anon, authenticated, service_role;
+
+create or replace function private.record_api_key_usage(api_key_id uuid, calls integer default 1)
+returns void
+language sql
+-- definer: maintenance, run by the worker that listens to luneo_api_key_usage
+security definer
+set search_path = ''
+as $$
+    with counted as (
+        insert into private.api_key_usage as u (api_key_id, hour, calls)
+        values (record_api_key_usage.api_key_id, date_trunc('hour', pg_catalog.now()), record_api_key_usage.calls)
+        on conflict (api_key_id, hour) do update set calls = u.calls + excluded.calls
+        returning u.api_key_id
+    )
+    update public.api_keys as k set last_used_at = pg_catalog.now()
+    from counted where k.id = counted.api_key_id
+$$;
+
+comment on function private.record_api_key_usage(uuid, integer) is
+'Counts calls made in read-only requests (announced on channel luneo_api_key_usage) and sets last_used_at.';
+
+revoke execute on function private.record_api_key_usage(uuid, integer) from public, anon, authenticated;
+grant execute on function private.record_api_key_usage(uuid, integer) to service_role;

@@ -1,0 +1,35 @@
+-- private.tg_check_role_permissions(): custom roles carry only catalogued, grantable permissions.
+-- Repeatable: re-applied by `luneo db apply` whenever this file changes.
+
+create or replace function private.tg_check_role_permissions()
+returns trigger
+language plpgsql
+-- definer: reads private.permissions, which the API roles cannot
+security definer
+set search_path = ''
+as $$
+declare
+    refused text[];
+begin
+    new.permissions := array(select distinct p from unnest(new.permissions) as p order by p);
+    select array_agg(wanted.name) into refused
+    from unnest(new.permissions) as wanted (name)
+    left join private.permissions as p on p.name = wanted.name
+    where p.name is null or p.owner_only;
+    if refused is not null then
+        raise exception using
+            errcode = '22023',
+            message = format('permissions not grantable through a custom role: %s', array_to_string(refused, ', ')),
+            hint = 'Use permissions from the catalogue (see the README); owner-only ones cannot be delegated.';
+    end if;
+    return new;
+end;
+$$;
+
+comment on function private.tg_check_role_permissions() is
+'Trigger function: sorts and de-duplicates team_roles.permissions, refusing unknown or owner-only ones (22023).';
+
+revoke execute on function private.tg_check_role_permissions() from public, anon, authenticated;
+
+create or replace trigger check_permissions before insert or update of permissions on public.team_roles
+for each row execute function private.tg_check_role_permissions();

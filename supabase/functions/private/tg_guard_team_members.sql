@@ -1,0 +1,99 @@
+-- Invariants of team_members, enforced for every writer (API, RPCs, service role):
+--   * only an owner adds, changes or removes an owner row (outside the API, e.g. the service
+--     role, anyone may), except the very first owner of a new organisation;
+--   * an organisation always keeps at least one active owner;
+--   * members occupying a seat (pending, active) never exceed organizations.seat_limit.
+-- Owner and seat changes lock the organisation row, so concurrent changes are serialised: two
+-- acceptances racing for the last seat cannot both win, two owners cannot both step down.
+-- Repeatable: re-applied by `luneo db apply` whenever this file changes.
+
+create or replace function private.tg_guard_team_members()
+returns trigger
+language plpgsql
+-- definer: counts and locks rows the caller's policies may hide
+security definer
+set search_path = ''
+as $$
+declare
+    org_id uuid := case when tg_op = 'DELETE' then old.organization_id else new.organization_id end;
+    actor uuid := (select auth.uid());
+    touches_owner boolean :=
+        (tg_op <> 'INSERT' and old.role = 'owner') or (tg_op <> 'DELETE' and new.role = 'owner');
+    takes_seat boolean :=
+        tg_op <> 'DELETE' and new.status in ('pending', 'active')
+        and (tg_op = 'INSERT' or old.status = 'suspended' or old.organization_id <> new.organization_id);
+    limit_seats integer;
+begin
+    if not (touches_owner or takes_seat) then
+        return case when tg_op = 'DELETE' then old else new end;
+    end if;
+
+    select o.seat_limit into limit_seats from public.organizations as o where o.id = org_id for update;
+    if not found then
+        -- the organisation is being deleted (cascade): nothing left to protect
+        return case when tg_op = 'DELETE' then old else new end;
+    end if;
+
+    if touches_owner and actor is not null and not exists (
+        select 1 from public.team_members as m
+        where m.organization_id = org_id and m.user_id = actor and m.role = 'owner' and m.status = 'active'
+    ) and not (
+        tg_op = 'INSERT' and not exists (select 1 from public.team_members as m where m.organization_id = org_id)
+    ) then
+        raise exception using
+            errcode = 'LU011',
+            message = 'only an owner can grant, change or remove the owner role',
+            detail = format('organization_id=%s', org_id),
+            hint = 'Ask an owner, or have an owner call transfer_ownership().';
+    end if;
+
+    if takes_seat and private.seats_used(org_id) >= limit_seats then
+        raise exception using
+            errcode = 'LU005',
+            message = 'seat limit reached',
+            detail = format('organization_id=%s seat_limit=%s', org_id, limit_seats),
+            hint = 'Remove or suspend a member, or upgrade the plan.';
+    end if;
+
+    return case when tg_op = 'DELETE' then old else new end;
+end;
+$$;
+
+comment on function private.tg_guard_team_members() is
+'Trigger function (before): owner rows change only by an owner; seats never exceed the limit (LU011, LU005).';
+
+revoke execute on function private.tg_guard_team_members() from public, anon, authenticated;
+
+create or replace function private.tg_keep_an_owner()
+returns trigger
+language plpgsql
+-- definer: must see every member of the organisation, whatever the caller's policies show
+security definer
+set search_path = ''
+as $$
+begin
+    if exists (select 1 from public.organizations as o where o.id = old.organization_id)
+        and not exists (
+            select 1 from public.team_members as m
+            where m.organization_id = old.organization_id and m.role = 'owner' and m.status = 'active'
+        ) then
+        raise exception using
+            errcode = 'LU010',
+            message = 'an organisation must keep an active owner',
+            detail = format('organization_id=%s', old.organization_id),
+            hint = 'Transfer ownership to an admin first (transfer_ownership), or delete the organisation.';
+    end if;
+    return null;
+end;
+$$;
+
+comment on function private.tg_keep_an_owner() is
+'Trigger function (after): refuses a change that leaves an organisation without an active owner (LU010).';
+
+revoke execute on function private.tg_keep_an_owner() from public, anon, authenticated;
+
+create or replace trigger guard before insert or update or delete on public.team_members
+for each row execute function private.tg_guard_team_members();
+
+create or replace trigger keep_an_owner after update or delete on public.team_members
+for each row when (old.role = 'owner') execute function private.tg_keep_an_owner();

@@ -1,0 +1,7 @@
+-- Policies on public.audit_logs. Declarative: `luneo db apply` drops every policy on the table, then runs this file.
+-- Grants (in the migrations) already refuse anon and the operations not listed here.
+
+-- append-only: written by private.tg_audit() only; no role has insert, update or delete
+create policy "admins can read their organisation's audit log"
+on public.audit_logs for select to authenticated
+using (organization_id = any((select private.organizations_with('audit.read'))::uuid[]));
