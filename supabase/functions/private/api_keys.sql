@@ -75,7 +75,7 @@ as $$
 declare
     secret text := nullif(current_setting('request.headers', true), '')::jsonb ->> 'x-api-key';
     key public.api_keys;
-    hour timestamptz := date_trunc('hour', pg_catalog.now());
+    this_hour timestamptz := date_trunc('hour', pg_catalog.now());
     calls integer;
 begin
     if secret is null then
@@ -98,11 +98,11 @@ begin
 
     if current_setting('transaction_read_only') = 'on' then
         -- GET and HEAD run read-only: check the counter, and leave the counting to the worker
-        select u.calls into calls from private.api_key_usage as u where u.api_key_id = key.id and u.hour = check_api_key.hour;
+        select u.calls into calls from private.api_key_usage as u where u.api_key_id = key.id and u.hour = this_hour;
         calls := coalesce(calls, 0) + 1;
         perform pg_catalog.pg_notify('luneo_api_key_usage', key.id::text);
     else
-        insert into private.api_key_usage as u (api_key_id, hour, calls) values (key.id, check_api_key.hour, 1)
+        insert into private.api_key_usage as u (api_key_id, hour, calls) values (key.id, this_hour, 1)
         on conflict (api_key_id, hour) do update set calls = u.calls + 1
         returning u.calls into calls;
         -- at most one write a minute per key on the key row itself
@@ -112,7 +112,7 @@ begin
     if calls > key.rate_limit then
         raise exception using errcode = 'PT429', message = 'API key rate limit exceeded',
             detail = format('%s calls per hour allowed', key.rate_limit),
-            hint = format('Retry after %s.', check_api_key.hour + interval '1 hour');
+            hint = format('Retry after %s.', this_hour + interval '1 hour');
     end if;
 
     perform set_config('luneo.api_key_id', key.id::text, true);

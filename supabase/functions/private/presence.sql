@@ -11,7 +11,7 @@ set search_path = ''
 as $$
 declare
     caller uuid := private.require_user();
-    session_id uuid := nullif((select auth.jwt()) ->> 'session_id', '')::uuid;
+    jwt_session uuid := nullif((select auth.jwt()) ->> 'session_id', '')::uuid;
     headers jsonb := nullif(current_setting('request.headers', true), '')::jsonb;
     profile public.profiles;
 begin
@@ -25,10 +25,10 @@ begin
     where p.id = caller
     returning * into profile;
 
-    if session_id is not null then
+    if jwt_session is not null then
         insert into public.user_sessions as s (user_id, session_id, device_name, device_type, ip_address, user_agent)
         values (
-            caller, session_id, left(heartbeat.device_name, 200), heartbeat.device_type,
+            caller, jwt_session, left(heartbeat.device_name, 200), heartbeat.device_type,
             private.request_ip(), left(headers ->> 'user-agent', 1000)
         )
         on conflict (user_id, session_id) do update set
