@@ -60,8 +60,8 @@ create table public.orders (
 );
 
 comment on table public.orders is
-'Orders placed with a brand. Members with orders.read see their organisation''s; customers see '
-'their own. Amounts in minor units. Customer fields are anonymised by erase_account().';
+'Orders placed with a brand. Members with orders.read see their organisation''s. Amounts in '
+'minor units. Customer fields are anonymised by erase_account(); customers get theirs in export_my_data().';
 
 create index orders_organization_id_idx on public.orders (organization_id, placed_at desc);
 create index orders_customer_id_idx on public.orders (customer_id);

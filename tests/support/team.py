@@ -79,4 +79,3 @@ def make_team(api: PostgREST, url: str, *, seat_limit: int = 50, slug: str | Non
         team.people[role] = team.add_member(role)
     team.people["outsider"] = new_person(url, "outsider")
     return team
-

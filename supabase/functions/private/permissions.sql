@@ -8,30 +8,36 @@
 
 create or replace function private.organizations_with(permission text)
 returns uuid[]
-language sql
+-- plpgsql, not sql: its plan is cached per session, and policies call it once per statement
+language plpgsql
 stable
 security definer
 set search_path = ''
+set plan_cache_mode = 'force_generic_plan'
 as $$
-    select coalesce(array_agg(m.organization_id), '{}')
-    from public.team_members as m
-    inner join public.organizations as o on o.id = m.organization_id
-    inner join private.permissions as p on p.name = organizations_with.permission
-    left join public.team_roles as r on r.id = m.custom_role_id
-    where
-        m.user_id = (select auth.uid())
-        and m.status = 'active'
-        and (
-            not (o.require_mfa and p.requires_mfa)
-            or coalesce((select auth.jwt()) ->> 'aal', '') = 'aal2'
-        )
-        and (
-            exists (
-                select 1 from private.role_permissions as rp
-                where rp.role = m.role and rp.permission = p.name
+begin
+    return coalesce((
+        select array_agg(m.organization_id)
+        from public.team_members as m
+        inner join public.organizations as o on o.id = m.organization_id
+        inner join private.permissions as p on p.name = organizations_with.permission
+        left join public.team_roles as r on r.id = m.custom_role_id
+        where
+            m.user_id = (select auth.uid())
+            and m.status = 'active'
+            and (
+                not (o.require_mfa and p.requires_mfa)
+                or coalesce((select auth.jwt()) ->> 'aal', '') = 'aal2'
             )
-            or (p.name = any(r.permissions) and not p.owner_only)
-        )
+            and (
+                exists (
+                    select 1 from private.role_permissions as rp
+                    where rp.role = m.role and rp.permission = p.name
+                )
+                or (p.name = any(r.permissions) and not p.owner_only)
+            )
+    ), '{}');
+end;
 $$;
 
 comment on function private.organizations_with(text) is

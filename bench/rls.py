@@ -1,0 +1,167 @@
+"""What RLS costs: 50 orders of one organisation, through the policies versus an explicit filter.
+
+Prints JSON. public.orders holds 1,000,000 rows spread over 1,000 organisations. Each
+request is sent the way PostgREST sends it (`begin ... read only`, one statement setting
+the role and the request settings, the query, `commit`), as
+  * explicit: service_role (bypasses RLS) with `where organization_id = <the organisation>`;
+  * rls:      an authenticated viewer of that organisation sending the same filter, as the
+              frontend does (`/orders?organization_id=eq.<id>`): RLS is the guard;
+  * rls_unfiltered: the same viewer without the filter, so the policy alone selects the rows.
+Two listings: PostgREST's default (`limit 50`) and newest first (`order by placed_at desc
+limit 50`). Requests alternate between the sides on one connection; the ratio of medians
+rls/explicit is reported against the target (issue 3: at most 1.2), and so is
+rls_unfiltered/explicit, which has no target but shows what the policy alone costs.
+The server is the embedded one (under .luneo/bench) unless LUNEO_BENCH_DATABASE_URL names
+another. The seeded database is kept between runs (`--reseed` rebuilds it).
+
+    .venv/bin/python bench/rls.py [--requests 300]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+from luneo.core import commands, embedded
+from luneo.core.db import with_database
+from luneo.core.errors import LuneoError
+from luneo.core.settings import load_settings
+
+REPO = Path(__file__).resolve().parents[1]
+DATABASE = "luneo_bench_rls"
+ORGANIZATIONS = 1_000
+ROWS = 1_000_000
+TARGET = 1.2
+
+LISTINGS = {
+    "default": "select * from public.orders{where} limit 50",
+    "newest_first": "select * from public.orders{where} order by placed_at desc limit 50",
+}
+
+
+def seed(admin: psycopg.Connection, server: str) -> str:
+    admin.execute(f'drop database if exists "{DATABASE}" with (force)')
+    admin.execute(f'create database "{DATABASE}"')
+    url = with_database(server, DATABASE)
+    commands.apply(load_settings(REPO, url))
+    with psycopg.connect(url, autocommit=True) as conn:
+        print(f"seeding {ROWS:,} orders over {ORGANIZATIONS:,} organisations...", file=sys.stderr)
+        conn.execute(
+            "insert into public.organizations (name, slug)"
+            " select 'Brand ' || n, 'brand-' || n from generate_series(1, %s) as n",
+            [ORGANIZATIONS],
+        )
+        conn.execute(
+            """
+            insert into public.orders (organization_id, customer_email, status, total_amount, placed_at)
+            select o.ids[1 + n %% %(orgs)s], 'customer' || n || '@example.com', 'paid', n %% 50000,
+                   now() - make_interval(secs => n)
+            from generate_series(1, %(rows)s) as n,
+                 (select array_agg(id order by slug) as ids from public.organizations) as o
+            """,
+            {"orgs": ORGANIZATIONS, "rows": ROWS},
+        )
+        member = uuid.uuid4()
+        conn.execute(
+            "insert into auth.users (id, aud, role, email, raw_user_meta_data) values"
+            " (%s, 'authenticated', 'authenticated', 'bench@example.com', %s)",
+            [member, Jsonb({"full_name": "Bench Viewer"})],
+        )
+        conn.execute(
+            "insert into public.team_members (organization_id, user_id, role)"
+            " select id, %s, 'viewer' from public.organizations where slug = 'brand-500'",
+            [member],
+        )
+        conn.execute("vacuum analyze")
+    return url
+
+
+def request(conn: psycopg.Connection, role: str, claims: dict, query: str) -> float:
+    """One request as PostgREST sends it: begin, one statement of settings, the query, commit."""
+    started = time.perf_counter()
+    conn.execute("begin isolation level read committed read only")
+    conn.execute(
+        "select set_config('role', %s, true), set_config('request.jwt.claims', %s, true),"
+        " set_config('request.method', 'GET', true), set_config('request.path', '/orders', true),"
+        " set_config('request.headers', '{}', true)",
+        [role, json.dumps(claims)],
+    )
+    rows = conn.execute(query).fetchall()
+    conn.execute("commit")
+    elapsed = time.perf_counter() - started
+    if len(rows) != 50:
+        raise SystemExit(f"expected 50 rows, got {len(rows)} for {query!r} as {role}")
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--reseed", action="store_true")
+    args = parser.parse_args()
+    server = os.environ.get("LUNEO_BENCH_DATABASE_URL") or embedded.ensure_server(REPO / ".luneo" / "bench")
+    with psycopg.connect(server, autocommit=True) as admin:
+        exists = admin.execute("select 1 from pg_database where datname = %s", [DATABASE]).fetchone()
+        url = with_database(server, DATABASE) if exists and not args.reseed else seed(admin, server)
+        try:  # a kept database gets the current functions and policies
+            commands.apply(load_settings(REPO, url))
+        except LuneoError:  # its migrations no longer match the files: start again
+            url = seed(admin, server)
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        member, org = conn.execute(
+            "select m.user_id, m.organization_id from public.team_members as m"
+            " join auth.users as u on u.id = m.user_id where u.email = 'bench@example.com'"
+        ).fetchone()
+        server_version = conn.execute("show server_version").fetchone()[0]
+        rls_claims = {"role": "authenticated", "sub": str(member), "email": "bench@example.com"}
+        by_org = f" where organization_id = '{org}'"
+        sides = {
+            "explicit": ("service_role", {"role": "service_role"}, by_org),
+            "rls": ("authenticated", rls_claims, by_org),
+            "rls_unfiltered": ("authenticated", rls_claims, ""),
+        }
+        results = {}
+        for listing, template in LISTINGS.items():
+            samples: dict[str, list[float]] = {side: [] for side in sides}
+            for _ in range(20):  # warm-up: caches, plans
+                for role, claims, where in sides.values():
+                    request(conn, role, claims, template.format(where=where))
+            for _ in range(args.requests):  # interleaved, so drift hits both sides alike
+                for side, (role, claims, where) in sides.items():
+                    samples[side].append(request(conn, role, claims, template.format(where=where)))
+            medians = {side: statistics.median(values) * 1000 for side, values in samples.items()}
+            ratio = medians["rls"] / medians["explicit"]
+            results[listing] = {
+                **{f"{side}_ms": round(value, 3) for side, value in medians.items()},
+                "ratio": round(ratio, 3),
+                "unfiltered_ratio": round(medians["rls_unfiltered"] / medians["explicit"], 3),
+                "target_ratio": TARGET,
+                "meets_target": ratio <= TARGET,
+            }
+    print(
+        json.dumps(
+            {
+                "benchmark": "rls_vs_explicit_filter",
+                "server_version": server_version,
+                "rows": ROWS,
+                "organizations": ORGANIZATIONS,
+                "requests_per_side": args.requests,
+                "listings": results,
+            },
+            indent=2,
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
