@@ -55,7 +55,8 @@ create index api_keys_created_by_idx on public.api_keys (created_by);
 alter table public.api_keys enable row level security;
 revoke all on public.api_keys from anon, authenticated;
 grant select, delete on public.api_keys to authenticated;
-grant update (name, scopes, rate_limit, expires_at, revoked_at) on public.api_keys to authenticated;
+-- revoked_at only through revoke_api_key(): a revoked key can never be brought back
+grant update (name, scopes, rate_limit, expires_at) on public.api_keys to authenticated;
 grant all on public.api_keys to service_role;
 
 create table private.api_key_hashes (

@@ -77,7 +77,8 @@ grant all on public.orders to service_role;
 
 create table public.invoices (
     id uuid primary key default gen_random_uuid(),
-    organization_id uuid not null references public.organizations (id) on delete cascade,
+    -- kept when the organisation is deleted: Luneo's accounting outlives its customers
+    organization_id uuid references public.organizations (id) on delete set null,
     number text not null unique,
     status text not null default 'open' check (status in ('draft', 'open', 'paid', 'void', 'uncollectible')),
     amount_due bigint not null check (amount_due >= 0),
@@ -93,7 +94,8 @@ create table public.invoices (
 
 comment on table public.invoices is
 'Invoices Luneo issued to an organisation, written by billing (service role). Readable with '
-'billing.read (aal2 when the organisation requires MFA). Kept on erasure, contact anonymised.';
+'billing.read (aal2 when the organisation requires MFA). Kept on erasure (contact anonymised) '
+'and when the organisation is deleted (organization_id set null, then only the service role sees them).';
 
 create index invoices_organization_id_idx on public.invoices (organization_id, issued_at desc);
 create index invoices_billing_user_id_idx on public.invoices (billing_user_id);

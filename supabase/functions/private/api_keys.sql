@@ -41,18 +41,19 @@ grant execute on function private.create_api_key(uuid, text, text[], integer, ti
 create or replace function private.revoke_api_key(api_key_id uuid)
 returns public.api_keys
 language plpgsql
-security invoker
+-- definer: revoked_at is not writable through the API, so that a revocation is final
+security definer
 set search_path = ''
 as $$
 declare
     revoked public.api_keys;
 begin
     perform private.require_user();
-    -- RLS decides: a key the caller cannot manage is simply not found
     update public.api_keys as k set revoked_at = coalesce(k.revoked_at, pg_catalog.now())
-    where k.id = revoke_api_key.api_key_id
+    where k.id = revoke_api_key.api_key_id and private.has_permission(k.organization_id, 'api_keys.manage')
     returning * into revoked;
     if not found then
+        -- also for keys of other organisations: their existence is not revealed
         raise exception using errcode = 'LU020', message = 'API key not found',
             detail = format('api_key_id=%s', revoke_api_key.api_key_id);
     end if;

@@ -58,7 +58,7 @@ begin
         ), '[]'),
         'orders', coalesce((
             select jsonb_agg(to_jsonb(o) order by o.placed_at)
-            from public.orders as o where o.customer_id = caller
+            from public.orders as o where o.customer_id = caller or lower(o.customer_email) = caller_email
         ), '[]'),
         'invoices', coalesce((
             select jsonb_agg(jsonb_build_object(
@@ -66,7 +66,7 @@ begin
                 'currency', i.currency, 'billing_name', i.billing_name, 'billing_email', i.billing_email,
                 'billing_address', i.billing_address, 'issued_at', i.issued_at
             ) order by i.issued_at)
-            from public.invoices as i where i.billing_user_id = caller
+            from public.invoices as i where i.billing_user_id = caller or lower(i.billing_email) = caller_email
         ), '[]'),
         'activity', coalesce((
             select jsonb_agg(jsonb_build_object(
@@ -185,9 +185,24 @@ begin
         returning 1
     )
     select count(*) into invoices_anonymised from done;
+    delete from public.invitations as i where i.email = erased_email;
+
+    -- the audit trail keeps what happened, not who it was about
     update public.audit_logs as a set ip_address = null, user_agent = null
     where a.actor_id = erase_account.user_id;
-    delete from public.invitations as i where i.email = erased_email and i.status = 'pending';
+    update public.audit_logs as a
+    set
+        old_values = a.old_values - array['email', 'billing_name', 'billing_email', 'billing_address'],
+        new_values = a.new_values - array['email', 'billing_name', 'billing_email', 'billing_address']
+    where
+        a.table_name in ('invitations', 'invoices')
+        and (
+            erased_email in (
+                a.old_values ->> 'email', a.new_values ->> 'email',
+                lower(a.old_values ->> 'billing_email'), lower(a.new_values ->> 'billing_email')
+            )
+            or erase_account.user_id::text in (a.old_values ->> 'billing_user_id', a.new_values ->> 'billing_user_id')
+        );
 
     -- profile, memberships and sessions go with the auth user (on delete cascade)
     delete from auth.users as u where u.id = erase_account.user_id;

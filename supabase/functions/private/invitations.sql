@@ -118,6 +118,16 @@ begin
             message = format('a %s cannot invite a %s', caller_role, create_invitation.role);
     end if;
     if exists (
+        select 1 from public.team_roles as r cross join lateral unnest(r.permissions) as p (name)
+        where
+            r.id = create_invitation.custom_role_id
+            and not private.has_permission(create_invitation.organization_id, p.name)
+    ) then
+        raise exception using errcode = '42501',
+            message = 'the custom role carries permissions you do not hold',
+            hint = 'Only hand out custom roles whose permissions you have yourself.';
+    end if;
+    if exists (
         select 1 from public.team_members as m
         inner join auth.users as u on u.id = m.user_id
         where m.organization_id = create_invitation.organization_id and lower(u.email) = invited_email

@@ -12,6 +12,7 @@ create or replace function private.redact_secrets(data jsonb)
 returns jsonb
 language sql
 immutable
+strict
 set search_path = ''
 as $$
     select coalesce(
@@ -65,6 +66,8 @@ declare
     old_row jsonb := case when tg_op <> 'INSERT' then to_jsonb(old) end;
     new_row jsonb := case when tg_op <> 'DELETE' then to_jsonb(new) end;
     org_column text := coalesce(tg_argv[0], 'organization_id');
+    row_organization_id uuid := (coalesce(new_row, old_row) ->> org_column)::uuid;
+    row_id text := coalesce(new_row, old_row) ->> 'id';
     changed text[];
 begin
     if tg_op = 'UPDATE' then
@@ -83,11 +86,11 @@ begin
         old_values, new_values, ip_address, user_agent
     )
     values (
-        (coalesce(new_row, old_row) ->> org_column)::uuid,
+        row_organization_id,
         (select auth.uid()),
         coalesce((select auth.role()), current_user),
         tg_table_name,
-        coalesce(new_row, old_row) ->> 'id',
+        row_id,
         tg_op,
         private.redact_secrets(old_row),
         private.redact_secrets(new_row),

@@ -1,6 +1,9 @@
 -- Invariants of team_members, enforced for every writer (API, RPCs, service role):
 --   * only an owner adds, changes or removes an owner row (outside the API, e.g. the service
---     role, anyone may), except the very first owner of a new organisation;
+--     role, anyone may), except the very first owner of a new organisation and a member
+--     leaving (deleting their own row);
+--   * through the API nobody gives a member a role above their own, or a custom role carrying
+--     permissions they do not hold themselves;
 --   * an organisation always keeps at least one active owner;
 --   * members occupying a seat (pending, active) never exceed organizations.seat_limit.
 -- Owner and seat changes lock the organisation row, so concurrent changes are serialised: two
@@ -24,6 +27,28 @@ declare
         and (tg_op = 'INSERT' or old.status = 'suspended' or old.organization_id <> new.organization_id);
     limit_seats integer;
 begin
+    if tg_op = 'UPDATE' and actor is not null then
+        -- (the owner role has its own rule, below)
+        if new.role > old.role and new.role <> 'owner' and new.role > coalesce((
+            select m.role from public.team_members as m
+            where m.organization_id = org_id and m.user_id = actor and m.status = 'active'
+        ), 'viewer') then
+            raise exception using
+                errcode = '42501',
+                message = format('you cannot make a member %s: that is above your own role', new.role),
+                detail = format('organization_id=%s', org_id);
+        end if;
+        if new.custom_role_id is distinct from old.custom_role_id and exists (
+            select 1 from public.team_roles as r cross join lateral unnest(r.permissions) as p (name)
+            where r.id = new.custom_role_id and not private.has_permission(org_id, p.name)
+        ) then
+            raise exception using
+                errcode = '42501',
+                message = 'the custom role carries permissions you do not hold',
+                detail = format('organization_id=%s', org_id);
+        end if;
+    end if;
+
     if not (touches_owner or takes_seat) then
         return case when tg_op = 'DELETE' then old else new end;
     end if;
@@ -34,7 +59,7 @@ begin
         return case when tg_op = 'DELETE' then old else new end;
     end if;
 
-    if touches_owner and actor is not null and not exists (
+    if touches_owner and actor is not null and not (tg_op = 'DELETE' and old.user_id = actor) and not exists (
         select 1 from public.team_members as m
         where m.organization_id = org_id and m.user_id = actor and m.role = 'owner' and m.status = 'active'
     ) and not (
@@ -60,7 +85,8 @@ end;
 $$;
 
 comment on function private.tg_guard_team_members() is
-'Trigger function (before): owner rows change only by an owner; seats never exceed the limit (LU011, LU005).';
+'Trigger function (before): owner rows change only by an owner (LU011); nobody grants above their own '
+'role or permissions (42501); seats never exceed the limit (LU005).';
 
 revoke execute on function private.tg_guard_team_members() from public, anon, authenticated;
 

@@ -1,0 +1,540 @@
+"""The access matrix (tests/access_matrix.toml), one test per cell, through the PostgREST helper.
+
+One database and one team serve the whole module; every cell builds its own organisation (each
+member role held by the team's person of that role) and its own target rows, so cells never
+interfere, whatever they delete.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, Literal, cast
+
+import psycopg
+import pytest
+from psycopg import sql
+from psycopg.rows import dict_row
+
+from tests.support.pg import REPO, Databases, dbname
+from tests.support.postgrest import PostgREST, PostgrestError, Session
+from tests.support.team import MEMBER_ROLES, Person, Team, make_team, new_person
+
+MATRIX = tomllib.loads((REPO / "tests" / "access_matrix.toml").read_text())
+ROLES: list[str] = MATRIX["roles"]
+MFA: dict[str, dict[str, dict[str, str]]] = MATRIX["mfa"]
+TABLES: dict[str, dict[str, list[str]]] = {
+    name: ops for name, ops in MATRIX.items() if name not in ("roles", "mfa")
+}
+
+Kind = Literal["select", "insert", "update", "delete"]
+
+
+# =============================================================================================
+# the world: one database, one team, fresh organisations and rows per cell
+# =============================================================================================
+
+
+@dataclass
+class Org:
+    """An organisation built for one cell; `memberships[role]` is the team person's membership id."""
+
+    id: uuid.UUID
+    memberships: dict[str, uuid.UUID] = field(default_factory=dict)
+
+
+@dataclass
+class World:
+    """The module's team, a superuser connection, and builders of fresh organisations and rows."""
+
+    team: Team
+    conn: psycopg.Connection
+    stranger: Person
+
+    def superuser(self, query: str | sql.Composable, params: Any = None) -> list[dict]:
+        """Superuser SQL, for setup and inspection only."""
+        cur = self.conn.execute(query, params)
+        return cur.fetchall() if cur.description else []
+
+    def insert(self, table: str, row: dict[str, Any]) -> dict:
+        """Superuser insert into a public table, returning the row."""
+        query = sql.SQL("insert into public.{} ({}) values ({}) returning *").format(
+            sql.Identifier(table),
+            sql.SQL(", ").join(map(sql.Identifier, row)),
+            sql.SQL(", ").join(sql.Placeholder() * len(row)),
+        )
+        cur = self.conn.execute(query, list(row.values()))
+        return cur.fetchone()
+
+    def row(self, table: str, key: dict[str, Any]) -> dict | None:
+        """The row as the superuser sees it (to_jsonb), or None."""
+        query = sql.SQL("select to_jsonb(t) as row from public.{} as t where {}").format(
+            sql.Identifier(table),
+            sql.SQL(" and ").join(sql.SQL("t.{} = %s").format(sql.Identifier(k)) for k in key),
+        )
+        rows = self.superuser(query, list(key.values()))
+        assert len(rows) <= 1, f"key {key} matches {len(rows)} rows of {table}"
+        return rows[0]["row"] if rows else None
+
+    def org(self, *, members: bool = True) -> Org:
+        """A new organisation where each member role is held by the team's person of that role."""
+        org = Org(uuid.uuid4())
+        self.superuser(
+            "insert into public.organizations (id, name, slug, seat_limit) values (%s, 'Matrix brand', %s, 50)",
+            [org.id, f"matrix-{org.id.hex[:16]}"],
+        )
+        if members:
+            people = [self.team.people[role].id for role in MEMBER_ROLES]
+            rows = self.superuser(
+                "insert into public.team_members (organization_id, user_id, role)"
+                " select %s, m.user_id, m.role::public.team_role"
+                " from unnest(%s::uuid[], %s::text[]) as m (user_id, role)"
+                " returning id, role::text as role",
+                [org.id, people, list(MEMBER_ROLES)],
+            )
+            org.memberships = {r["role"]: r["id"] for r in rows}
+        return org
+
+    def person(self, label: str = "someone") -> Person:
+        return new_person(self.team.url, label)
+
+    def member(self, org: Org, role: str = "viewer") -> tuple[Person, uuid.UUID]:
+        """A new user joining `org` with `role`: the person and the membership id."""
+        person = self.person(f"{role}-member")
+        row = self.insert("team_members", {"organization_id": org.id, "user_id": person.id, "role": role})
+        return person, row["id"]
+
+    def user_id(self, role: str) -> uuid.UUID:
+        """The actor's own user id, or a new user's for actors who are nobody (anon, service_role)."""
+        if role in ("anon", "service_role"):
+            return self.person(f"{role}-stand-in").id
+        return self.team.people[role].id
+
+    def email(self, role: str) -> str:
+        if role in ("anon", "service_role"):
+            return f"{role}-{uuid.uuid4().hex[:8]}@example.com"
+        return self.team.people[role].email
+
+
+@pytest.fixture(scope="module")
+def world(databases: Databases, template_db: str) -> Iterator[World]:
+    """One clone of the template for the module, one team, a superuser connection."""
+    url = databases.create(template=template_db)
+    team = make_team(PostgREST(url), url)
+    with psycopg.connect(url, autocommit=True, row_factory=dict_row) as conn:
+        yield World(team, conn, new_person(url, "stranger"))
+    databases.drop(dbname(url))
+
+
+# =============================================================================================
+# scenarios: the target row of each (table, operation), built for the acting role
+# =============================================================================================
+
+
+@dataclass(frozen=True)
+class Action:
+    """What a cell does: `kind` on `table`, at the row identified by `key`, with `values`."""
+
+    kind: Kind
+    table: str
+    key: dict[str, Any]
+    values: dict[str, Any] = field(default_factory=dict)
+
+
+Scenario = Callable[[World, str, str], Action]
+SCENARIOS: dict[tuple[str, str], Scenario] = {}
+
+
+def scenario(table: str, *ops: str) -> Callable[[Scenario], Scenario]:
+    def register(fn: Scenario) -> Scenario:
+        for op in ops:
+            SCENARIOS[table, op] = fn
+        return fn
+
+    return register
+
+
+def tag() -> str:
+    return uuid.uuid4().hex[:10]
+
+
+def kind_of(op: str) -> Kind:
+    kind = op.split("_")[0]
+    assert kind in ("select", "insert", "update", "delete"), op
+    return cast(Kind, kind)
+
+
+# --- profiles
+
+
+@scenario(
+    "profiles", "select_own", "update_own", "delete_own", "select_other", "update_other", "delete_other"
+)
+def profiles(world: World, role: str, op: str) -> Action:
+    # _other: a teammate, whom members see only through member_profiles()
+    target = world.user_id(role) if op.endswith("_own") else world.member(world.org())[0].id
+    return Action(kind_of(op), "profiles", {"id": target}, {"full_name": f"Renamed {tag()}"})
+
+
+@scenario("profiles", "insert")
+def profiles_insert(world: World, role: str, op: str) -> Action:
+    person = world.person("profileless")
+    world.superuser("delete from public.profiles where id = %s", [person.id])
+    return Action("insert", "profiles", {"id": person.id}, {"id": person.id, "full_name": "New Profile"})
+
+
+# --- organizations
+
+
+@scenario("organizations", "select", "update", "delete")
+def organizations(world: World, role: str, op: str) -> Action:
+    org = world.org()
+    return Action(kind_of(op), "organizations", {"id": org.id}, {"name": f"Renamed {tag()}"})
+
+
+@scenario("organizations", "insert")
+def organizations_insert(world: World, role: str, op: str) -> Action:
+    new_id = uuid.uuid4()
+    return Action(
+        "insert", "organizations", {"id": new_id}, {"id": new_id, "name": "New brand", "slug": f"new-{tag()}"}
+    )
+
+
+# --- team_roles
+
+
+@scenario("team_roles", "select", "update", "delete")
+def team_roles(world: World, role: str, op: str) -> Action:
+    org = world.org()
+    row = world.insert("team_roles", {"organization_id": org.id, "name": f"Role {tag()}"})
+    return Action(kind_of(op), "team_roles", {"id": row["id"]}, {"description": f"Edited {tag()}"})
+
+
+@scenario("team_roles", "insert")
+def team_roles_insert(world: World, role: str, op: str) -> Action:
+    org, new_id = world.org(), uuid.uuid4()
+    row = {"id": new_id, "organization_id": org.id, "name": f"Role {tag()}", "permissions": ["orders.read"]}
+    return Action("insert", "team_roles", {"id": new_id}, row)
+
+
+# --- team_members
+
+
+def own_membership(world: World, org: Org, role: str) -> uuid.UUID:
+    """The actor's membership of `org`; a new viewer's for actors who are not members."""
+    if role in org.memberships:
+        return org.memberships[role]
+    return world.member(org)[1]
+
+
+@scenario("team_members", "select_own", "select_other")
+def team_members_select(world: World, role: str, op: str) -> Action:
+    org = world.org()
+    target = own_membership(world, org, role) if op == "select_own" else world.member(org)[1]
+    return Action("select", "team_members", {"id": target})
+
+
+@scenario("team_members", "insert")
+def team_members_insert(world: World, role: str, op: str) -> Action:
+    org, new_id, person = world.org(), uuid.uuid4(), world.person("joiner")
+    row = {"id": new_id, "organization_id": org.id, "user_id": person.id, "role": "viewer"}
+    return Action("insert", "team_members", {"id": new_id}, row)
+
+
+@scenario("team_members", "update_own")
+def team_members_update_own(world: World, role: str, op: str) -> Action:
+    org = world.org()
+    custom = world.insert(
+        "team_roles", {"organization_id": org.id, "name": "Everything", "permissions": ["billing.read"]}
+    )
+    return Action(
+        "update", "team_members", {"id": own_membership(world, org, role)}, {"custom_role_id": custom["id"]}
+    )
+
+
+@scenario("team_members", "update_other")
+def team_members_update_other(world: World, role: str, op: str) -> Action:
+    org = world.org()
+    return Action("update", "team_members", {"id": world.member(org)[1]}, {"role": "designer"})
+
+
+@scenario("team_members", "delete_own")
+def team_members_delete_own(world: World, role: str, op: str) -> Action:
+    org = world.org()
+    world.member(org, "owner")  # a second owner: the owner's leaving is not refused as the last owner's
+    return Action("delete", "team_members", {"id": own_membership(world, org, role)})
+
+
+@scenario("team_members", "delete_other")
+def team_members_delete_other(world: World, role: str, op: str) -> Action:
+    org = world.org()
+    return Action("delete", "team_members", {"id": world.member(org)[1]})
+
+
+# --- invitations
+
+
+@scenario("invitations", "select", "select_own", "update", "delete")
+def invitations(world: World, role: str, op: str) -> Action:
+    org = world.org()
+    email = world.email(role) if op == "select_own" else f"invitee-{tag()}@example.com"
+    row = world.insert("invitations", {"organization_id": org.id, "email": email})
+    return Action(kind_of(op), "invitations", {"id": row["id"]}, {"role": "designer"})
+
+
+@scenario("invitations", "insert")
+def invitations_insert(world: World, role: str, op: str) -> Action:
+    org, new_id = world.org(), uuid.uuid4()
+    row = {"id": new_id, "organization_id": org.id, "email": f"invitee-{tag()}@example.com"}
+    return Action("insert", "invitations", {"id": new_id}, row)
+
+
+# --- user_sessions
+
+
+@scenario("user_sessions", "select_own", "update_own", "delete_own", "select_other", "delete_other")
+def user_sessions(world: World, role: str, op: str) -> Action:
+    user = world.user_id(role) if op.endswith("_own") else world.stranger.id
+    row = world.insert(
+        "user_sessions", {"user_id": user, "session_id": uuid.uuid4(), "device_name": "Laptop"}
+    )
+    return Action(kind_of(op), "user_sessions", {"id": row["id"]}, {"device_name": f"Renamed {tag()}"})
+
+
+@scenario("user_sessions", "insert")
+def user_sessions_insert(world: World, role: str, op: str) -> Action:
+    new_id = uuid.uuid4()
+    row = {"id": new_id, "user_id": world.user_id(role), "session_id": uuid.uuid4(), "device_name": "Phone"}
+    return Action("insert", "user_sessions", {"id": new_id}, row)
+
+
+# --- api_keys
+
+
+@scenario("api_keys", "select", "update", "delete")
+def api_keys(world: World, role: str, op: str) -> Action:
+    org = world.org()
+    row = world.insert(
+        "api_keys", {"organization_id": org.id, "name": "Shop", "key_prefix": "luneo_abcdEFGH"}
+    )
+    return Action(kind_of(op), "api_keys", {"id": row["id"]}, {"name": f"Renamed {tag()}"})
+
+
+@scenario("api_keys", "insert")
+def api_keys_insert(world: World, role: str, op: str) -> Action:
+    org, new_id = world.org(), uuid.uuid4()
+    row = {"id": new_id, "organization_id": org.id, "name": "Shop", "key_prefix": "luneo_abcdEFGH"}
+    return Action("insert", "api_keys", {"id": new_id}, row)
+
+
+# --- audit_logs
+
+
+@scenario("audit_logs", "select", "update", "delete")
+def audit_logs(world: World, role: str, op: str) -> Action:
+    org = world.org()
+    (entry,) = world.superuser(
+        "select id from public.audit_logs"
+        " where table_name = 'organizations' and operation = 'INSERT' and record_id = %s",
+        [str(org.id)],
+    )
+    return Action(kind_of(op), "audit_logs", {"id": entry["id"]}, {"table_name": "tampered"})
+
+
+@scenario("audit_logs", "insert")
+def audit_logs_insert(world: World, role: str, op: str) -> Action:
+    org, marker = world.org(), f"forged-{tag()}"
+    row = {"organization_id": org.id, "table_name": marker, "operation": "DELETE"}
+    return Action("insert", "audit_logs", {"table_name": marker}, row)
+
+
+# --- orders
+
+
+@scenario("orders", "select", "update", "delete")
+def orders(world: World, role: str, op: str) -> Action:
+    org = world.org()
+    row = world.insert("orders", {"organization_id": org.id, "customer_email": "client@example.com"})
+    return Action(kind_of(op), "orders", {"id": row["id"]}, {"status": "paid"})
+
+
+@scenario("orders", "select_own")
+def orders_select_own(world: World, role: str, op: str) -> Action:
+    other_brand = world.org(members=False)  # customers get these through export_my_data(), not the table
+    row = world.insert("orders", {"organization_id": other_brand.id, "customer_id": world.user_id(role)})
+    return Action("select", "orders", {"id": row["id"]})
+
+
+@scenario("orders", "insert")
+def orders_insert(world: World, role: str, op: str) -> Action:
+    org, new_id = world.org(), uuid.uuid4()
+    return Action("insert", "orders", {"id": new_id}, {"id": new_id, "organization_id": org.id})
+
+
+# --- invoices
+
+
+@scenario("invoices", "select", "update", "delete")
+def invoices(world: World, role: str, op: str) -> Action:
+    org = world.org()
+    row = world.insert("invoices", {"organization_id": org.id, "number": f"LU-{tag()}", "amount_due": 4900})
+    return Action(kind_of(op), "invoices", {"id": row["id"]}, {"status": "paid"})
+
+
+@scenario("invoices", "insert")
+def invoices_insert(world: World, role: str, op: str) -> Action:
+    org, new_id = world.org(), uuid.uuid4()
+    row = {"id": new_id, "organization_id": org.id, "number": f"LU-{tag()}", "amount_due": 4900}
+    return Action("insert", "invoices", {"id": new_id}, row)
+
+
+# =============================================================================================
+# running a cell: allowed or denied, each asserted precisely
+# =============================================================================================
+
+
+def jsonable(value: Any) -> Any:
+    """A Python value as it appears in to_jsonb()."""
+    return json.loads(json.dumps(value, default=str))
+
+
+def run(session: Session, action: Action) -> list[dict]:
+    if action.kind == "select":
+        return session.select(action.table, **action.key)
+    if action.kind == "insert":
+        return session.insert(action.table, action.values)
+    if action.kind == "update":
+        return session.update(action.table, action.values, **action.key)
+    return session.delete(action.table, **action.key)
+
+
+def outcome(world: World, session: Session, action: Action) -> str:
+    """'allow' or 'deny', after asserting that the request did exactly one or the other."""
+    before = world.row(action.table, action.key)
+    if action.kind == "insert":
+        assert before is None, "the row to insert already exists"
+    else:
+        assert before is not None, "the target row is missing"
+    refused: PostgrestError | None = None
+    try:
+        rows = run(session, action)
+    except PostgrestError as exc:
+        refused, rows = exc, []
+    after = world.row(action.table, action.key)
+    if refused is not None:
+        assert refused.sqlstate == "42501", f"neither allowed nor denied: {refused}"
+        assert after == before, "refused with 42501, yet the row changed"
+        return "deny"
+    if not rows:
+        assert after == before, "zero rows returned, yet the row changed"
+        return "deny"
+    key = jsonable(action.key)
+    assert len(rows) == 1, f"{len(rows)} rows returned instead of the target row"
+    assert {k: jsonable(rows[0][k]) for k in key} == key, "another row than the target was returned"
+    if action.kind == "select":
+        assert after == before
+    elif action.kind == "delete":
+        assert after is None, "the row was returned as deleted but is still there"
+    else:
+        assert after is not None, "the row returned is not in the table"
+        changed = {k: after[k] for k in action.values}
+        assert changed == jsonable(action.values), "the change is not visible to the superuser"
+    return "allow"
+
+
+CELLS = [
+    pytest.param(table, op, role, expected, id=f"{table}-{op}-{role}")
+    for table, ops in TABLES.items()
+    for op, row in ops.items()
+    for role, expected in zip(ROLES, row, strict=False)
+]
+
+
+@pytest.mark.parametrize(("table", "op", "role", "expected"), CELLS)
+def test_access_matrix_cell(world: World, table: str, op: str, role: str, expected: str) -> None:
+    action = SCENARIOS[table, op](world, role, op)
+    got = outcome(world, world.team.as_(role), action)
+    assert got == expected, f"{table}.{op} as {role}: expected {expected}, got {got}"
+
+
+MFA_CELLS = [
+    pytest.param(table, op, aal, expected, id=f"{table}-{op}-admin-{aal}")
+    for table, ops in MFA.items()
+    for op, by_aal in ops.items()
+    for aal, expected in by_aal.items()
+]
+
+
+@pytest.mark.parametrize(("table", "op", "aal", "expected"), MFA_CELLS)
+def test_mfa_cell(world: World, table: str, op: str, aal: str, expected: str) -> None:
+    """An admin of an organisation with require_mfa = true, signed in with aal1 or aal2."""
+    action = SCENARIOS[table, op](world, "admin", op)
+    org_id = action.key["id"] if table == "organizations" else world.row(table, action.key)["organization_id"]
+    world.superuser("update public.organizations set require_mfa = true where id = %s", [org_id])
+    got = outcome(world, world.team.as_("admin", aal=aal), action)
+    assert got == expected, f"{table}.{op} as admin with {aal}: expected {expected}, got {got}"
+
+
+# =============================================================================================
+# the matrix itself, and the rules every public table follows
+# =============================================================================================
+
+
+def public_tables(world: World) -> set[str]:
+    rows = world.superuser(
+        "select c.relname from pg_class as c"
+        " where c.relnamespace = 'public'::regnamespace and c.relkind in ('r', 'p')"
+    )
+    return {r["relname"] for r in rows}
+
+
+def test_matrix_is_well_formed() -> None:
+    assert tuple(ROLES) == ("anon", "outsider", *MEMBER_ROLES, "service_role"), "the columns of the matrix"
+    for table, ops in TABLES.items():
+        for op, row in ops.items():
+            assert len(row) == len(ROLES), f"{table}.{op} has {len(row)} cells for {len(ROLES)} roles"
+            assert set(row) <= {"allow", "deny"}, f"{table}.{op}: {row}"
+            assert (table, op) in SCENARIOS, f"no scenario for {table}.{op}"
+    for table, ops in MFA.items():
+        for op, by_aal in ops.items():
+            assert op in TABLES[table], f"mfa.{table}.{op} is not an operation of the matrix"
+            assert set(by_aal) == {"aal1", "aal2"}, f"mfa.{table}.{op}: {by_aal}"
+            assert set(by_aal.values()) <= {"allow", "deny"}, f"mfa.{table}.{op}: {by_aal}"
+    assert set(SCENARIOS) == {(t, op) for t, ops in TABLES.items() for op in ops}, "scenarios without cells"
+
+
+def test_every_public_table_has_rls_enabled(world: World) -> None:
+    rows = world.superuser(
+        "select c.relname from pg_class as c"
+        " where c.relnamespace = 'public'::regnamespace and c.relkind in ('r', 'p') and not c.relrowsecurity"
+    )
+    assert rows == [], f"tables of schema public without RLS: {[r['relname'] for r in rows]}"
+
+
+def test_every_public_table_is_in_the_matrix(world: World) -> None:
+    tables = public_tables(world)
+    assert tables - set(TABLES) == set(), "public tables missing from tests/access_matrix.toml"
+    assert set(TABLES) - tables == set(), "tests/access_matrix.toml lists tables that do not exist"
+
+
+@pytest.mark.parametrize("table", ["invitation_tokens", "api_key_hashes"])
+@pytest.mark.parametrize("who", ["anon", "outsider", "owner", "service_role"])
+def test_secret_tables_are_out_of_reach(world: World, table: str, who: str) -> None:
+    session = world.team.as_(who, aal="aal2") if who in ("outsider", "owner") else world.team.as_(who)
+    with pytest.raises(PostgrestError) as refused:
+        session.sql(f"select * from private.{table}")
+    assert refused.value.sqlstate == "42501"
+
+
+def test_no_public_column_looks_like_a_secret(world: World) -> None:
+    rows = world.superuser(
+        "select c.relname || '.' || a.attname as col from pg_attribute as a"
+        " join pg_class as c on c.oid = a.attrelid"
+        " where c.relnamespace = 'public'::regnamespace and c.relkind in ('r', 'p', 'v', 'm', 'f')"
+        " and a.attnum > 0 and not a.attisdropped"
+        " and (a.attname ilike '%%hash%%' or a.attname ilike '%%token%%' or a.attname ilike '%%secret%%')"
+    )
+    assert rows == [], f"secret-looking columns in public (secrets live in private): {rows}"
