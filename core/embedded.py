@@ -6,6 +6,7 @@ The server keeps running between commands, so a second `luneo` call only reads
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import warnings
@@ -50,6 +51,21 @@ def ensure_server(embedded_dir: Path) -> str:
     gitignore = embedded_dir / ".gitignore"
     if not gitignore.exists():
         gitignore.write_text("*\n")
+    # processes starting at once (pytest workers, two terminals) take turns: the first one
+    # initialises and starts the server, the others then find it running
+    with open(embedded_dir / "start.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        url = _running_url(pgdata)
+        if url:
+            return url
+        _start(pgdata)
+    url = _running_url(pgdata)
+    if url is None:
+        raise ConnectionFailed(f"the embedded Postgres in {pgdata} did not come up")
+    return url
+
+
+def _start(pgdata: Path) -> None:
     log.info("starting embedded Postgres in %s", pgdata)
     try:
         with warnings.catch_warnings():
@@ -60,7 +76,3 @@ def ensure_server(embedded_dir: Path) -> str:
             pgserver.get_server(pgdata, cleanup_mode=None)
     except Exception as exc:  # pgserver raises plain exceptions of many kinds
         raise ConnectionFailed(f"could not start the embedded Postgres in {pgdata}: {exc}") from exc
-    url = _running_url(pgdata)
-    if url is None:
-        raise ConnectionFailed(f"the embedded Postgres in {pgdata} did not come up")
-    return url
