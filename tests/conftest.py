@@ -13,6 +13,7 @@ from luneo.core.settings import Settings, load_settings
 from tests.support.pg import REPO, Databases, dbname, server_url
 from tests.support.postgrest import PostgREST
 from tests.support.project import Project
+from tests.support.team import Team, make_team
 
 
 @pytest.fixture(scope="session")
@@ -55,6 +56,12 @@ def empty_db_url(databases: Databases) -> Iterator[str]:
 @pytest.fixture
 def api(db_url: str) -> PostgREST:
     return PostgREST(db_url)
+
+
+@pytest.fixture
+def team(api: PostgREST, db_url: str) -> Team:
+    """An organisation with one user per member role and an outsider (tests/support/team.py)."""
+    return make_team(api, db_url)
 
 
 @pytest.fixture

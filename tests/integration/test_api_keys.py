@@ -11,14 +11,13 @@ import hashlib
 import json
 import re
 import uuid
-from collections.abc import Callable
 from contextlib import suppress
 from typing import Any
 
 import psycopg
 import pytest
 
-from tests.support.postgrest import PostgREST, PostgrestError, Session
+from tests.support.postgrest import PostgREST, PostgrestError, Session, fails
 from tests.support.team import Team, make_team
 
 KEY = re.compile(r"luneo_[A-Za-z0-9_-]{32,}")
@@ -31,22 +30,9 @@ WHO_AM_I = (
 
 
 @pytest.fixture
-def team(api: PostgREST, db_url: str) -> Team:
-    return make_team(api, db_url)
-
-
-@pytest.fixture
 def gateway(db_url: str) -> PostgREST:
     """PostgREST configured as in production: db-pre-request = private.check_api_key."""
     return PostgREST(db_url, pre_request="private.check_api_key")
-
-
-def fails(sqlstate: str, call: Callable[..., Any], *args: Any, **kwargs: Any) -> PostgrestError:
-    """Run the request and return its error, asserting it failed with `sqlstate`."""
-    with pytest.raises(PostgrestError) as caught:
-        call(*args, **kwargs)
-    assert caught.value.sqlstate == sqlstate, caught.value
-    return caught.value
 
 
 def create_key(team: Team, by: str = "admin", **options: Any) -> tuple[dict, str]:

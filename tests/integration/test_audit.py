@@ -19,11 +19,6 @@ from tests.support.team import Team, make_team, new_person
 HEADERS = {"X-Forwarded-For": "203.0.113.7, 10.0.0.1", "User-Agent": "Luneo-Web/2.1 (Firefox)"}
 
 
-@pytest.fixture
-def team(api: PostgREST, db_url: str) -> Team:
-    return make_team(api, db_url)
-
-
 def last_id(team: Team) -> int:
     return team.superuser("select coalesce(max(id), 0) as n from public.audit_logs")[0]["n"]
 

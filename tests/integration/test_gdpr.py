@@ -23,11 +23,6 @@ ADDRESS = {"line1": "12 rue des Lilas", "city": "Lyon", "postcode": "69003", "co
 OTHER_ADDRESS = {"line1": "3 quai Saint-Vincent", "city": "Lyon", "postcode": "69001", "country": "FR"}
 
 
-@pytest.fixture
-def team(api: PostgREST, db_url: str) -> Team:
-    return make_team(api, db_url)
-
-
 def keys_of(value: Any) -> set[str]:
     """Every object key anywhere in a JSON document."""
     if isinstance(value, dict):

@@ -10,37 +10,18 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import threading
-import time
 import uuid
-from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import psycopg
 import pytest
-from psycopg import sql
-from psycopg.rows import dict_row
 
-from tests.support.postgrest import PostgREST, PostgrestError, Session
-from tests.support.team import Person, Team, make_team, new_person
+from tests.support.concurrency import open_request, race, wait_until_blocked_by
+from tests.support.postgrest import PostgrestError, fails
+from tests.support.team import Person, Team, new_person
 
 TOKEN = re.compile(r"luneo_inv_[A-Za-z0-9_-]{43,}")
-
-
-@pytest.fixture
-def team(api: PostgREST, db_url: str) -> Team:
-    return make_team(api, db_url)
-
-
-def fails(sqlstate: str, call: Callable[..., Any], *args: Any, **kwargs: Any) -> PostgrestError:
-    """Run the request and return its error, asserting it failed with `sqlstate`."""
-    with pytest.raises(PostgrestError) as caught:
-        call(*args, **kwargs)
-    assert caught.value.sqlstate == sqlstate, caught.value
-    return caught.value
 
 
 def invite(team: Team, email: str, role: str = "viewer", by: str = "admin", **extra: Any) -> dict:
@@ -537,41 +518,6 @@ def test_invitees_cannot_write_invitations_directly(team: Team) -> None:
 # =============================================================================================
 
 
-@contextmanager
-def open_request(url: str, session: Session, query: str, params: list[Any]) -> Iterator[tuple[dict, int]]:
-    """A request whose transaction stays open: yields the query's row and the backend's pid, and
-    commits when the block ends.
-
-    Set up as postgrest.py does (role, claims, method), on a connection of its own, so another
-    request can be made to wait on the locks this one holds.
-    """
-    with psycopg.connect(url, row_factory=dict_row) as conn:
-        conn.execute(sql.SQL("set local role {}").format(sql.Identifier(session.request.role)))
-        conn.execute(
-            "select set_config('request.jwt.claims', %s, true), set_config('request.headers', '{}', true),"
-            " set_config('request.method', 'POST', true), set_config('search_path', 'public, extensions', true)",
-            [json.dumps(session.request.claims)],
-        )
-        row = conn.execute(query, params).fetchone()
-        assert row is not None
-        yield row, conn.info.backend_pid
-        conn.commit()
-
-
-def wait_until_blocked_by(url: str, pid: int, timeout: float = 10.0) -> int:
-    """The backend waiting on a lock held by `pid`, once there is one."""
-    deadline = time.monotonic() + timeout
-    with psycopg.connect(url, autocommit=True) as conn:
-        while time.monotonic() < deadline:
-            row = conn.execute(
-                "select pid from pg_stat_activity where %s = any(pg_blocking_pids(pid))", [pid]
-            ).fetchone()
-            if row:
-                return row[0]
-            time.sleep(0.02)
-    raise AssertionError(f"no request ever waited for backend {pid}")
-
-
 def test_two_invitees_racing_for_the_last_seat_first_committer_wins(team: Team) -> None:
     set_seat_limit(team, seats(team) + 1)
     first, second = new_person(team.url, "first"), new_person(team.url, "second")
@@ -586,6 +532,7 @@ def test_two_invitees_racing_for_the_last_seat_first_committer_wins(team: Team) 
             "select to_json(public.accept_invitation(%s)) as m",
             [first_token],
         ) as (accepted, pid):
+            assert accepted is not None
             assert accepted["m"]["user_id"] == str(first.id)
             racing = pool.submit(second.session(team.api).rpc, "accept_invitation", token=second_token)
             wait_until_blocked_by(team.url, pid)
@@ -601,21 +548,6 @@ def test_two_invitees_racing_for_the_last_seat_first_committer_wins(team: Team) 
     (org,) = team.superuser("select seat_limit from public.organizations where id = %s", [team.org_id])
     assert seats(team) == org["seat_limit"]
     assert invitation_row(team, second_invitation["invitation"]["id"])["status"] == "pending"
-
-
-def race(calls: list[Callable[[], Any]]) -> list[Any | PostgrestError]:
-    """Start the calls together on their own threads (and connections); their results or errors."""
-    barrier = threading.Barrier(len(calls))
-
-    def run(call: Callable[[], Any]) -> Any | PostgrestError:
-        barrier.wait()
-        try:
-            return call()
-        except PostgrestError as exc:
-            return exc
-
-    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
-        return list(pool.map(run, calls))
 
 
 def test_racing_invitees_never_exceed_the_seat_limit(team: Team) -> None:

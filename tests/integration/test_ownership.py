@@ -6,35 +6,18 @@ Real Postgres through the PostgREST-faithful helper; the superuser only prepares
 
 from __future__ import annotations
 
-import json
-import threading
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from typing import Any
 
 import psycopg
 import pytest
-from psycopg import sql
 from psycopg.rows import dict_row
 
-from tests.support.postgrest import PostgREST, PostgrestError, Session
+from tests.support.concurrency import open_request, race, wait_until_blocked_by
+from tests.support.postgrest import PostgREST, PostgrestError, fails
 from tests.support.team import Person, Team, make_team, new_person
-
-
-@pytest.fixture
-def team(api: PostgREST, db_url: str) -> Team:
-    return make_team(api, db_url)
-
-
-def fails(sqlstate: str, call: Callable[..., Any], *args: Any, **kwargs: Any) -> PostgrestError:
-    """Run the request and return its error, asserting it failed with `sqlstate`."""
-    with pytest.raises(PostgrestError) as caught:
-        call(*args, **kwargs)
-    assert caught.value.sqlstate == sqlstate, caught.value
-    return caught.value
 
 
 def roles(team: Team) -> dict[uuid.UUID, tuple[str, str]]:
@@ -254,34 +237,6 @@ def test_a_suspended_owner_does_not_count_as_the_owner(team: Team) -> None:
 # =============================================================================================
 
 
-@contextmanager
-def open_request(url: str, session: Session, query: str, params: list[Any]) -> Iterator[int]:
-    """Run `query` as `session`'s caller in a transaction left open; yields the backend pid and
-    commits when the block ends. Set up as postgrest.py does (role, claims, method)."""
-    with psycopg.connect(url, row_factory=dict_row) as conn:
-        conn.execute(sql.SQL("set local role {}").format(sql.Identifier(session.request.role)))
-        conn.execute(
-            "select set_config('request.jwt.claims', %s, true), set_config('request.headers', '{}', true),"
-            " set_config('request.method', 'POST', true), set_config('search_path', 'public, extensions', true)",
-            [json.dumps(session.request.claims)],
-        )
-        conn.execute(query, params)
-        yield conn.info.backend_pid
-        conn.commit()
-
-
-def wait_until_blocked_by(url: str, pid: int, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    with psycopg.connect(url, autocommit=True) as conn:
-        while time.monotonic() < deadline:
-            if conn.execute(
-                "select 1 from pg_stat_activity where %s = any(pg_blocking_pids(pid))", [pid]
-            ).fetchone():
-                return
-            time.sleep(0.02)
-    raise AssertionError(f"no request ever waited for backend {pid}")
-
-
 @pytest.mark.parametrize("second_steps_down_by", ["leaving", "demoting themself"])
 def test_two_owners_stepping_down_at_once_leaves_one_owner(team: Team, second_steps_down_by: str) -> None:
     first, second = team.people["owner"], team.add_member("owner")
@@ -297,7 +252,7 @@ def test_two_owners_stepping_down_at_once_leaves_one_owner(team: Team, second_st
     with ThreadPoolExecutor(max_workers=1) as pool:
         with open_request(
             team.url, first.session(team.api), "select public.leave_organization(%s)", [team.org_id]
-        ) as pid:
+        ) as (_, pid):
             racing = pool.submit(attempt)
             wait_until_blocked_by(team.url, pid)
             assert not racing.done()
@@ -308,21 +263,6 @@ def test_two_owners_stepping_down_at_once_leaves_one_owner(team: Team, second_st
     assert lost.value.sqlstate == "LU010"
     assert first.id not in roles(team)
     assert owners(team) == {second.id}
-
-
-def race(calls: list[Callable[[], Any]]) -> list[Any]:
-    """Start the calls together, each on its own thread and connection; their results or errors."""
-    barrier = threading.Barrier(len(calls))
-
-    def run(call: Callable[[], Any]) -> Any:
-        barrier.wait()
-        try:
-            return call()
-        except PostgrestError as exc:
-            return exc
-
-    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
-        return list(pool.map(run, calls))
 
 
 def test_racing_owners_always_leave_exactly_one_owner(team: Team) -> None:

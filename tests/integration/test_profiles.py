@@ -10,24 +10,15 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
-from typing import Any
 
 import psycopg
 import pytest
-from psycopg.rows import dict_row
 
-from tests.support.pg import create_user
+from tests.support.pg import create_user, superuser
 from tests.support.postgrest import PostgREST, PostgrestError
 from tests.support.team import Person, make_team, new_person
 
 CARD_KEYS = {"id", "full_name", "avatar_url", "status"}
-
-
-def superuser(url: str, query: str, params: Any = None) -> list[dict]:
-    """Setup and inspection only: the database owner, bypassing RLS."""
-    with psycopg.connect(url, autocommit=True, row_factory=dict_row) as conn:
-        cur = conn.execute(query, params)
-        return cur.fetchall() if cur.description else []
 
 
 def profile_row(url: str, user_id: uuid.UUID) -> dict:

@@ -6,9 +6,11 @@ import os
 import uuid
 from contextlib import suppress
 from pathlib import Path
+from typing import Any
 
 import psycopg
 from psycopg import sql
+from psycopg.rows import dict_row
 
 from luneo.core import embedded
 from luneo.core.db import with_database
@@ -86,6 +88,13 @@ class Databases:
     def drop_all(self) -> None:
         for name in list(self.created):
             self.drop(name)
+
+
+def superuser(url: str, query: str, params: Any = None) -> list[dict]:
+    """Setup and inspection only: the database owner, bypassing RLS."""
+    with psycopg.connect(url, autocommit=True, row_factory=dict_row) as conn:
+        cur = conn.execute(query, params)
+        return cur.fetchall() if cur.description else []
 
 
 def dbname(url: str) -> str:

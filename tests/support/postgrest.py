@@ -12,10 +12,12 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import psycopg
+import pytest
 from psycopg import sql
 from psycopg.rows import dict_row
 
@@ -27,6 +29,14 @@ class PostgrestError(Exception):
         super().__init__(f"{status} {sqlstate}: {message}")
         self.sqlstate, self.message, self.status = sqlstate, message, status
         self.detail, self.hint = detail, hint
+
+
+def fails(sqlstate: str, call: Callable[..., Any], *args: Any, **kwargs: Any) -> PostgrestError:
+    """Run the request and return its error, asserting it failed with `sqlstate`."""
+    with pytest.raises(PostgrestError) as caught:
+        call(*args, **kwargs)
+    assert caught.value.sqlstate == sqlstate, caught.value
+    return caught.value
 
 
 def http_status(sqlstate: str, role: str) -> int:

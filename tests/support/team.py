@@ -11,10 +11,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-import psycopg
-from psycopg.rows import dict_row
-
-from tests.support.pg import create_user
+from tests.support.pg import create_user, superuser
 from tests.support.postgrest import PostgREST, Session
 
 MEMBER_ROLES = ("viewer", "designer", "manager", "admin", "owner")
@@ -48,9 +45,7 @@ class Team:
 
     def superuser(self, query: str, params: Any = None) -> list[dict]:
         """Run SQL as the database owner (setup and inspection only, never for assertions on RLS)."""
-        with psycopg.connect(self.url, autocommit=True, row_factory=dict_row) as conn:
-            cur = conn.execute(query, params)
-            return cur.fetchall() if cur.description else []
+        return superuser(self.url, query, params)
 
     def add_member(self, role: str, *, status: str = "active", email: str | None = None) -> Person:
         tag = uuid.uuid4().hex[:8]

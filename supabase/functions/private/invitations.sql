@@ -117,12 +117,7 @@ begin
         raise exception using errcode = '42501',
             message = format('a %s cannot invite a %s', caller_role, create_invitation.role);
     end if;
-    if exists (
-        select 1 from public.team_roles as r cross join lateral unnest(r.permissions) as p (name)
-        where
-            r.id = create_invitation.custom_role_id
-            and not private.has_permission(create_invitation.organization_id, p.name)
-    ) then
+    if not private.holds_role_permissions(create_invitation.organization_id, create_invitation.custom_role_id) then
         raise exception using errcode = '42501',
             message = 'the custom role carries permissions you do not hold',
             hint = 'Only hand out custom roles whose permissions you have yourself.';

@@ -2,31 +2,6 @@
 -- Called through the public wrappers in supabase/functions/public/organizations.sql.
 -- Repeatable: re-applied by `luneo db apply` whenever this file changes.
 
-create or replace function private.require_user()
-returns uuid
-language plpgsql
-stable
-set search_path = ''
-as $$
-declare
-    caller uuid := (select auth.uid());
-begin
-    if caller is null then
-        raise exception using
-            errcode = '42501',
-            message = 'sign in first',
-            hint = 'This call needs an authenticated user.';
-    end if;
-    return caller;
-end;
-$$;
-
-comment on function private.require_user() is
-'The caller''s user id; raises 42501 (HTTP 401 for anon) when nobody is signed in.';
-
-revoke execute on function private.require_user() from public;
-grant execute on function private.require_user() to anon, authenticated, service_role;
-
 create or replace function private.create_organization(name text, slug text)
 returns public.organizations
 language plpgsql

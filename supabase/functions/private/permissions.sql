@@ -1,10 +1,35 @@
 -- Permission helpers used by RLS policies and RPCs.
 -- Repeatable: re-applied by `luneo db apply` whenever this file changes.
 --
--- Policies call `organization_id = any ((select private.organizations_with('<permission>'))::uuid [])`: the
+-- Policies call `organization_id = any ((select private.organizations_with('<permission>'))::uuid[])`: the
 -- wrapped call runs once per statement (an InitPlan), not once per row, and the comparison
 -- stays index-friendly. RPCs call private.has_permission(organization_id, permission).
 -- Both are security definer so that they can read team_members whatever its own policies say.
+
+create or replace function private.require_user()
+returns uuid
+language plpgsql
+stable
+set search_path = ''
+as $$
+declare
+    caller uuid := (select auth.uid());
+begin
+    if caller is null then
+        raise exception using
+            errcode = '42501',
+            message = 'sign in first',
+            hint = 'This call needs an authenticated user.';
+    end if;
+    return caller;
+end;
+$$;
+
+comment on function private.require_user() is
+'The caller''s user id; raises 42501 (HTTP 401 for anon) when nobody is signed in.';
+
+revoke execute on function private.require_user() from public;
+grant execute on function private.require_user() to anon, authenticated, service_role;
 
 create or replace function private.organizations_with(permission text)
 returns uuid[]
@@ -71,12 +96,7 @@ security definer
 set search_path = ''
 as $$
 begin
-    if (select auth.uid()) is null then
-        raise exception using
-            errcode = '42501',
-            message = 'sign in first',
-            hint = 'This call needs an authenticated user.';
-    end if;
+    perform private.require_user();
     if not private.has_permission(require_permission.organization_id, require_permission.permission) then
         raise exception using
             errcode = '42501',
@@ -92,6 +112,28 @@ comment on function private.require_permission(uuid, text) is
 
 revoke execute on function private.require_permission(uuid, text) from public, anon;
 grant execute on function private.require_permission(uuid, text) to authenticated, service_role;
+
+create or replace function private.holds_role_permissions(organization_id uuid, custom_role_id uuid)
+returns boolean
+language sql
+stable
+security definer
+set search_path = ''
+as $$
+    select not exists (
+        select 1 from public.team_roles as r cross join lateral unnest(r.permissions) as p (name)
+        where
+            r.id = holds_role_permissions.custom_role_id
+            and not private.has_permission(holds_role_permissions.organization_id, p.name)
+    )
+$$;
+
+comment on function private.holds_role_permissions(uuid, uuid) is
+'True when the caller holds every permission the custom role carries (or there is no such role): '
+'nobody hands out a custom role above themselves.';
+
+revoke execute on function private.holds_role_permissions(uuid, uuid) from public, anon;
+grant execute on function private.holds_role_permissions(uuid, uuid) to authenticated, service_role;
 
 create or replace function private.member_profiles()
 returns table (id uuid, full_name text, avatar_url text, status public.presence_status)

@@ -38,10 +38,8 @@ begin
                 message = format('you cannot make a member %s: that is above your own role', new.role),
                 detail = format('organization_id=%s', org_id);
         end if;
-        if new.custom_role_id is distinct from old.custom_role_id and exists (
-            select 1 from public.team_roles as r cross join lateral unnest(r.permissions) as p (name)
-            where r.id = new.custom_role_id and not private.has_permission(org_id, p.name)
-        ) then
+        if new.custom_role_id is distinct from old.custom_role_id
+            and not private.holds_role_permissions(org_id, new.custom_role_id) then
             raise exception using
                 errcode = '42501',
                 message = 'the custom role carries permissions you do not hold',
