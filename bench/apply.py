@@ -5,7 +5,7 @@ LUNEO_BENCH_DATABASE_URL names another. As a floor for the full apply, the same 
 are also fed to `psql --single-transaction` when psql is installed (no ledger, no checks).
 Targets (issue 2): full apply under 2 s, no-op under 0.5 s including interpreter start-up.
 
-    .venv/bin/python bench/apply.py [--runs 5]
+    .venv/bin/python -m bench.apply [--runs 5]
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -24,8 +25,9 @@ from pathlib import Path
 import psycopg
 
 from luneo.core import embedded
+from luneo.core.compat import compat_files
 from luneo.core.db import with_database
-from luneo.core.sqlfiles import discover
+from luneo.core.migrations.files import discover
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -51,7 +53,8 @@ def main() -> None:
     server = os.environ.get("LUNEO_BENCH_DATABASE_URL") or embedded.ensure_server(REPO / ".luneo" / "bench")
     luneo = [sys.executable, "-m", "luneo.cli.main", "db", "apply", "--dir", str(REPO), "--db-url"]
     project = discover(REPO)
-    files = [f.path for f in project.compat + project.versioned + project.repeatable]
+    stand_in = compat_files()
+    files = [REPO / f.rel for f in project.versioned + project.repeatable]
     full, noop, floor = [], [], []
     with psycopg.connect(server, autocommit=True) as admin:
         for _ in range(args.runs):
@@ -64,7 +67,11 @@ def main() -> None:
             if shutil.which("psql"):
                 admin.execute(f'create database "{name}"')
                 psql = ["psql", "-q", "-X", "-v", "ON_ERROR_STOP=1", "--single-transaction", "-d", url]
-                floor.append(timed(psql + [arg for f in files for arg in ("-f", str(f))]))
+                with tempfile.TemporaryDirectory() as tmp:  # the stand-in ships inside the package
+                    compat = [Path(tmp) / c.name for c in stand_in]
+                    for path, c in zip(compat, stand_in, strict=True):
+                        path.write_text(c.text)
+                    floor.append(timed(psql + [arg for f in compat + files for arg in ("-f", str(f))]))
                 admin.execute(f'drop database "{name}" with (force)')
         version = admin.execute("show server_version").fetchone()[0]
     result = {
@@ -72,7 +79,7 @@ def main() -> None:
         "server": f"PostgreSQL {version}",
         "runs": args.runs,
         "files": {
-            "compat": len(project.compat),
+            "compat": len(stand_in),
             "versioned": len(project.versioned),
             "repeatable": len(project.repeatable),
         },

@@ -8,13 +8,15 @@ the role and the request settings, the query, `commit`), as
               frontend does (`/orders?organization_id=eq.<id>`): RLS is the guard;
   * rls_unfiltered: the same viewer without the filter, so the policy alone selects the rows.
 Two listings: PostgREST's default (`limit 50`) and newest first (`order by placed_at desc
-limit 50`). Requests alternate between the sides on one connection; the ratio of medians
+limit 50`). Requests are opened by the one PostgREST emulation the tests use
+(tests/support/postgrest.py), on one kept connection as PostgREST's pool does. Requests
+alternate between the sides on that connection; the ratio of medians
 rls/explicit is reported against the target (issue 3: at most 1.2), and so is
 rls_unfiltered/explicit, which has no target but shows what the policy alone costs.
 The server is the embedded one (under .luneo/bench) unless LUNEO_BENCH_DATABASE_URL names
 another. The seeded database is kept between runs (`--reseed` rebuilds it).
 
-    .venv/bin/python bench/rls.py [--requests 300]
+    .venv/bin/python -m bench.rls [--requests 300]
 """
 
 from __future__ import annotations
@@ -31,10 +33,11 @@ from pathlib import Path
 import psycopg
 from psycopg.types.json import Jsonb
 
-from luneo.core import commands, embedded
+from luneo.core import embedded, migrations
 from luneo.core.db import with_database
 from luneo.core.errors import LuneoError
 from luneo.core.settings import load_settings
+from tests.support.postgrest import Request, begin_request
 
 REPO = Path(__file__).resolve().parents[1]
 DATABASE = "luneo_bench_rls"
@@ -52,7 +55,7 @@ def seed(admin: psycopg.Connection, server: str) -> str:
     admin.execute(f'drop database if exists "{DATABASE}" with (force)')
     admin.execute(f'create database "{DATABASE}"')
     url = with_database(server, DATABASE)
-    commands.apply(load_settings(REPO, url))
+    migrations.apply(load_settings(REPO, url))
     with psycopg.connect(url, autocommit=True) as conn:
         print(f"seeding {ROWS:,} orders over {ORGANIZATIONS:,} organisations...", file=sys.stderr)
         conn.execute(
@@ -85,21 +88,15 @@ def seed(admin: psycopg.Connection, server: str) -> str:
     return url
 
 
-def request(conn: psycopg.Connection, role: str, claims: dict, query: str) -> float:
-    """One request as PostgREST sends it: begin, one statement of settings, the query, commit."""
+def request(conn: psycopg.Connection, caller: Request, query: str) -> float:
+    """One GET as PostgREST sends it: begin read only, one statement of settings, the query, commit."""
     started = time.perf_counter()
-    conn.execute("begin isolation level read committed read only")
-    conn.execute(
-        "select set_config('role', %s, true), set_config('request.jwt.claims', %s, true),"
-        " set_config('request.method', 'GET', true), set_config('request.path', '/orders', true),"
-        " set_config('request.headers', '{}', true)",
-        [role, json.dumps(claims)],
-    )
+    begin_request(conn, caller, method="GET", path="/orders", read_only=True)
     rows = conn.execute(query).fetchall()
     conn.execute("commit")
     elapsed = time.perf_counter() - started
     if len(rows) != 50:
-        raise SystemExit(f"expected 50 rows, got {len(rows)} for {query!r} as {role}")
+        raise SystemExit(f"expected 50 rows, got {len(rows)} for {query!r} as {caller.role}")
     return elapsed
 
 
@@ -113,7 +110,7 @@ def main() -> None:
         exists = admin.execute("select 1 from pg_database where datname = %s", [DATABASE]).fetchone()
         url = with_database(server, DATABASE) if exists and not args.reseed else seed(admin, server)
         try:  # a kept database gets the current functions and policies
-            commands.apply(load_settings(REPO, url))
+            migrations.apply(load_settings(REPO, url))
         except LuneoError:  # its migrations no longer match the files: start again
             url = seed(admin, server)
 
@@ -123,22 +120,21 @@ def main() -> None:
             " join auth.users as u on u.id = m.user_id where u.email = 'bench@example.com'"
         ).fetchone()
         server_version = conn.execute("show server_version").fetchone()[0]
-        rls_claims = {"role": "authenticated", "sub": str(member), "email": "bench@example.com"}
+        viewer = Request(
+            "authenticated", {"role": "authenticated", "sub": str(member), "email": "bench@example.com"}
+        )
+        service = Request("service_role", {"role": "service_role"})
         by_org = f" where organization_id = '{org}'"
-        sides = {
-            "explicit": ("service_role", {"role": "service_role"}, by_org),
-            "rls": ("authenticated", rls_claims, by_org),
-            "rls_unfiltered": ("authenticated", rls_claims, ""),
-        }
+        sides = {"explicit": (service, by_org), "rls": (viewer, by_org), "rls_unfiltered": (viewer, "")}
         results = {}
         for listing, template in LISTINGS.items():
             samples: dict[str, list[float]] = {side: [] for side in sides}
             for _ in range(20):  # warm-up: caches, plans
-                for role, claims, where in sides.values():
-                    request(conn, role, claims, template.format(where=where))
+                for caller, where in sides.values():
+                    request(conn, caller, template.format(where=where))
             for _ in range(args.requests):  # interleaved, so drift hits both sides alike
-                for side, (role, claims, where) in sides.items():
-                    samples[side].append(request(conn, role, claims, template.format(where=where)))
+                for side, (caller, where) in sides.items():
+                    samples[side].append(request(conn, caller, template.format(where=where)))
             medians = {side: statistics.median(values) * 1000 for side, values in samples.items()}
             ratio = medians["rls"] / medians["explicit"]
             results[listing] = {

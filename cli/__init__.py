@@ -1,1 +1,1 @@
-"""The `luneo` command line: Typer commands, thin over `luneo.core.commands`."""
+"""The `luneo` command line: Typer, one module per command group, thin over the core API."""

@@ -8,9 +8,9 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from luneo.cli.output import EXIT_PROBLEM, err, notify, out, print_json
-from luneo.core import commands
-from luneo.core.migrate import ApplyReport
+from luneo.cli.output import EXIT_PROBLEM, err, line, out, print_json
+from luneo.core import migrations
+from luneo.core.migrations import ApplyReport
 from luneo.core.settings import Settings, load_settings
 
 app = typer.Typer(help="Apply, check and inspect the database schema.", no_args_is_help=True)
@@ -32,23 +32,20 @@ def _settings(directory: Path, db_url: str | None) -> Settings:
 
 
 def print_report(report: ApplyReport) -> None:
-    for warning in report.warnings:
-        notify(f"warning: {warning}")
-    if report.drift:
-        notify(f"warning: {len(report.drift)} object(s) changed outside migrations since the last apply:")
-        for line in report.drift:
-            notify(f"  {line}")
+    """The outcome on stdout (warnings went to stderr as they happened)."""
     if report.compat_installed:
-        out.print("installed the Supabase stand-in (supabase/compat)")
+        out.print("installed the Supabase stand-in (luneo.core.compat)")
     for a in report.applied:
         extra = "" if a.transactional else ", outside a transaction"
-        out.print(f"[green]applied[/] {a.path} ({a.statements} statements, {a.duration_ms} ms{extra})")
+        out.print(
+            line(("applied", "green"), f" {a.path} ({a.statements} statements, {a.duration_ms} ms{extra})")
+        )
         for policy in a.dropped_policies:
-            out.print(f"  dropped policy no longer declared: {policy}")
+            out.print(line(f"  dropped policy no longer declared: {policy}"))
     for rel in report.skipped_in_dry_run:
-        out.print(f"[yellow]not run in dry-run[/] {rel} (cannot run inside a transaction)")
+        out.print(line(("not run in dry-run", "yellow"), f" {rel} (cannot run inside a transaction)"))
     for rel in report.held_back:
-        out.print(f"[yellow]held back[/] {rel} (--target leaves versioned files pending)")
+        out.print(line(("held back", "yellow"), f" {rel} (--target leaves versioned files pending)"))
     if report.dry_run:
         out.print(f"dry run: {len(report.applied)} file(s) would be applied; everything was rolled back")
     elif report.applied or report.compat_installed:
@@ -74,12 +71,8 @@ def apply(
     json: Json = False,
 ) -> None:
     """Apply pending migrations, then changed functions and policies."""
-    report = commands.apply(
-        _settings(directory, db_url),
-        dry_run=dry_run,
-        target=target,
-        allow_out_of_order=allow_out_of_order,
-        notify=notify,
+    report = migrations.apply(
+        _settings(directory, db_url), dry_run=dry_run, target=target, allow_out_of_order=allow_out_of_order
     )
     print_json(report.as_dict()) if json else print_report(report)
 
@@ -87,7 +80,7 @@ def apply(
 @app.command()
 def status(db_url: DbUrl = None, directory: Dir = Path("."), json: Json = False) -> None:
     """Show each file as applied, pending or changed."""
-    files = commands.status(_settings(directory, db_url))
+    files = migrations.status(_settings(directory, db_url))
     if json:
         print_json([vars(f) for f in files])
         return
@@ -95,19 +88,19 @@ def status(db_url: DbUrl = None, directory: Dir = Path("."), json: Json = False)
     table.columns[0].overflow = "fold"
     colours = {"applied": "green", "pending": "yellow"}
     for f in files:
-        table.add_row(f.path, f.kind, f"[{colours.get(f.state, 'red')}]{f.state}[/]")
+        table.add_row(line(f.path), f.kind, line((f.state, colours.get(f.state, "red"))))
     out.print(table)
 
 
 @app.command()
 def verify(db_url: DbUrl = None, directory: Dir = Path("."), json: Json = False) -> None:
     """Exit 1 when files and database disagree, or objects changed outside migrations."""
-    report = commands.verify(_settings(directory, db_url))
+    report = migrations.verify(_settings(directory, db_url))
     if json:
         print_json(report.as_dict())
     else:
         for problem in report.problems:
-            err.print(f"[red]drift[/] {problem}")
+            err.print(line(("drift", "red"), f" {problem}"))
         if report.ok:
             out.print("ok: every file is applied and the schema matches the last apply")
     if not report.ok:
@@ -119,8 +112,8 @@ def new(
     name: Annotated[str, typer.Argument(help="What it does, e.g. create_orders.")], directory: Dir = Path(".")
 ) -> None:
     """Create an empty, correctly named migration file."""
-    path = commands.new(_settings(directory, None), name)
-    out.print(str(path.relative_to(Path(directory).resolve())))
+    path = migrations.new(_settings(directory, None), name)
+    out.print(line(str(path.relative_to(Path(directory).resolve()))))
 
 
 @app.command()
@@ -130,20 +123,20 @@ def reset(
     force: Annotated[bool, typer.Option("--force", help="Allow a database that is not local.")] = False,
 ) -> None:
     """Drop every object the migrations made, then apply them again."""
-    print_report(commands.reset(_settings(directory, db_url), force=force, notify=notify))
+    print_report(migrations.reset(_settings(directory, db_url), force=force))
 
 
 @app.command()
 def seed(db_url: DbUrl = None, directory: Dir = Path(".")) -> None:
     """Load supabase/seed.sql (safe to run again)."""
-    count = commands.seed(_settings(directory, db_url))
+    count = migrations.seed(_settings(directory, db_url))
     out.print(f"seed loaded: {count} statement(s) from supabase/seed.sql")
 
 
 @app.command()
 def url(directory: Dir = Path(".")) -> None:
     """Print the URL of the embedded database (starting it if needed)."""
-    out.print(commands.database_url(_settings(directory, None)))
+    out.print(line(migrations.database_url(_settings(directory, None))))
 
 
 @app.command()
@@ -156,14 +149,16 @@ def lint(
     json: Json = False,
 ) -> None:
     """sqlfluff over all SQL plus migration safety rules; exit 1 on any finding."""
-    findings = commands.lint(_settings(directory, db_url), database=database)
+    from luneo.core.checks.api import lint as run_lint  # sqlfluff and pglast load only for this command
+
+    findings = run_lint(_settings(directory, db_url), database=database)
     if json:
         print_json([vars(f) for f in findings])
     else:
         for f in findings:
             colour = "red" if f.severity == "error" else "yellow"
             where = f"{f.path}:{f.line}" if f.line else f.path  # advisor findings name an object
-            out.print(f"{where}: [{colour}]{f.rule}[/] {f.message}")
+            out.print(line(f"{where}: ", (f.rule, colour), f" {f.message}"))
         out.print(f"{len(findings)} finding(s)" if findings else "ok: no findings")
     if findings:
         raise typer.Exit(EXIT_PROBLEM)

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from luneo.cli.db import DbUrl, Dir, print_report
-from luneo.cli.output import notify, out
-from luneo.core import commands
+from luneo.cli.output import line, out
+from luneo.core import migrations
 from luneo.core.settings import load_settings
+
+log = logging.getLogger("luneo.cli.dev")
 
 
 def dev(
@@ -20,12 +23,12 @@ def dev(
 ) -> None:
     """Apply the schema and load the demo seed (embedded Postgres unless a URL is set)."""
     settings = load_settings(directory, db_url)
-    url = commands.database_url(settings)
+    url = migrations.database_url(settings)
     if settings.database_url is None:
-        notify(f"using the embedded Postgres in {settings.embedded_dir / 'pgdata'}")
-    print_report(commands.apply(settings, notify=notify))
+        log.info("using the embedded Postgres in %s", settings.embedded_dir / "pgdata")
+    print_report(migrations.apply(settings))
     if seed:
-        count = commands.seed(settings)
+        count = migrations.seed(settings)
         out.print(f"seed loaded: {count} statement(s) from supabase/seed.sql")
-    out.print(f"\nconnect with:  psql '{url}'")
+    out.print(line(f"\nconnect with:  psql '{url}'"))
     out.print("status:        luneo db status")

@@ -8,7 +8,7 @@ import click
 import typer
 
 from luneo.cli import db, dev
-from luneo.cli.output import fail, state
+from luneo.cli.output import fail, install_logging, state
 from luneo.core.errors import EXIT_CANNOT_RUN
 
 app = typer.Typer(
@@ -25,6 +25,7 @@ app.command("dev")(dev.dev)
 @app.callback()
 def main(debug: bool = typer.Option(False, "--debug", help="Show tracebacks on errors.")) -> None:
     state["debug"] = debug
+    install_logging(debug=debug)
 
 
 def run(argv: list[str] | None = None) -> None:

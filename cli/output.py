@@ -1,12 +1,19 @@
-"""Consoles and the one error funnel shared by every command."""
+"""Consoles, the one logging handler and the one error funnel shared by every command.
+
+Progress and diagnostics come from the core as `logging` records; `install_logging` routes the
+`luneo` loggers to stderr through Rich, so stdout stays clean for data (`--json`). Nothing from
+the database or a user is ever printed through Rich markup: object names are data.
+"""
 
 from __future__ import annotations
 
 import json
+import logging
 import sys
 import traceback
 
 from rich.console import Console
+from rich.text import Text
 
 from luneo.core.errors import EXIT_CANNOT_RUN, EXIT_PROBLEM, LuneoError
 
@@ -15,11 +22,42 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 state = {"debug": False}
 
+_STYLES = {logging.DEBUG: "dim", logging.INFO: "dim", logging.WARNING: "yellow"}
 
-def notify(message: str) -> None:
-    """Progress for people, on stderr so that stdout stays clean for data."""
-    style = "yellow" if message.startswith(("warning", "waiting")) else "dim"
-    err.print(f"[{style}]{message}[/]", markup=True, highlight=False)
+
+class RichHandler(logging.Handler):
+    """One line per record on stderr: `warning: ...` in yellow, progress dimmed, errors red."""
+
+    def __init__(self, console: Console = err) -> None:
+        super().__init__()
+        self.console = console
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            message = record.getMessage()
+            if record.levelno >= logging.WARNING:
+                message = f"{record.levelname.lower()}: {message}"
+            style = _STYLES.get(record.levelno, "bold red")
+            self.console.print(Text(message, style=style))
+            if record.exc_info and state["debug"]:
+                self.console.print(Text("".join(traceback.format_exception(*record.exc_info))))
+        except Exception:  # noqa: BLE001 - logging must never break the command
+            self.handleError(record)
+
+
+def install_logging(*, debug: bool = False) -> None:
+    """Route the `luneo` loggers to stderr: INFO and above, DEBUG too with `--debug`."""
+    logger = logging.getLogger("luneo")
+    for handler in [h for h in logger.handlers if isinstance(h, RichHandler)]:
+        logger.removeHandler(handler)
+    logger.addHandler(RichHandler())
+    logger.setLevel(logging.DEBUG if debug else logging.INFO)
+    logger.propagate = False
+
+
+def line(*parts: str | tuple[str, str]) -> Text:
+    """A line for stdout from plain strings and `(text, style)` pairs, never parsed as markup."""
+    return Text.assemble(*parts)
 
 
 def print_json(data: object) -> None:
@@ -29,15 +67,15 @@ def print_json(data: object) -> None:
 def fail(exc: BaseException) -> int:
     """Print one red line (the traceback too with --debug) and return the exit code."""
     if state["debug"]:
-        err.print("".join(traceback.format_exception(exc)), markup=False)
+        err.print(Text("".join(traceback.format_exception(exc))))
     if isinstance(exc, LuneoError):
         code, message = exc.exit_code, exc.message
     else:
         code, message = EXIT_CANNOT_RUN, f"internal error: {type(exc).__name__}: {exc}"
         if not state["debug"]:
             message += " (run with --debug for the traceback)"
-    err.print(f"error: {message}", style="bold red", markup=False)
+    err.print(Text(f"error: {message}", style="bold red"))
     return code
 
 
-__all__ = ["EXIT_PROBLEM", "err", "fail", "notify", "out", "print_json", "state"]
+__all__ = ["EXIT_PROBLEM", "err", "fail", "install_logging", "line", "out", "print_json", "state"]

@@ -7,6 +7,7 @@ The server keeps running between commands, so a second `luneo` call only reads
 from __future__ import annotations
 
 import fcntl
+import importlib.util
 import logging
 import os
 import warnings
@@ -17,6 +18,11 @@ from luneo.core.errors import ConnectionFailed
 log = logging.getLogger(__name__)
 
 DATABASE = "postgres"
+
+
+def available() -> bool:
+    """Whether the `pgserver` wheel is installed (the `embedded` extra)."""
+    return importlib.util.find_spec("pgserver") is not None
 
 
 def data_dir(embedded_dir: Path) -> Path:
@@ -66,7 +72,9 @@ def ensure_server(embedded_dir: Path) -> str:
 
 
 def _start(pgdata: Path) -> None:
-    log.info("starting embedded Postgres in %s", pgdata)
+    log.info(
+        "starting the embedded Postgres in %s", pgdata, extra={"action": "embedded", "path": str(pgdata)}
+    )
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # platformdirs warns when XDG_RUNTIME_DIR is unset

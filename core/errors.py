@@ -60,3 +60,10 @@ class OutOfOrder(ProblemFound):
 
 class NonTransactionalMix(ProblemFound):
     """A file mixes statements that cannot run in a transaction with others."""
+
+
+class MissingExtra(UsageError):
+    """An optional part of Luneo is not installed (`pip install 'luneo[<extra>]'`)."""
+
+    def __init__(self, feature: str, extra: str) -> None:
+        super().__init__(f"{feature} needs the '{extra}' extra: pip install 'luneo[{extra}]'")

@@ -1,43 +1,128 @@
-"""Configuration from flags, the environment and the project's `.env` file."""
+"""Settings of every component, composed from one environment reader.
+
+Values come from the process environment, then from the project's `.env` (the environment
+wins; `.env` never changes `os.environ`), and an explicit `--db-url` beats both. Each component
+reads its own group (`MigrationSettings`, `PoolSettings`, and the workers' later), all through
+`Environment`, so parsing and error messages are the same everywhere. docs/cli.md lists them.
+"""
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from luneo.core.errors import ConfigError, UsageError
 
 URL_VARIABLES = ("DATABASE_URL", "SUPABASE_DB_URL")
+_DURATION = re.compile(r"^\d+(\.\d+)?\s*(us|ms|s|min|h|d)?$")
+
+
+class Environment:
+    """Typed reads of configuration variables, with one-line errors naming the variable."""
+
+    def __init__(self, values: Mapping[str, str]) -> None:
+        self.values = dict(values)
+
+    @classmethod
+    def load(cls, project_dir: Path) -> Environment:
+        env_file = project_dir / ".env"
+        from_file: dict[str, str] = {}
+        if env_file.is_file():
+            from dotenv import dotenv_values
+
+            from_file = {k: v for k, v in dotenv_values(env_file).items() if v is not None}
+        return cls({**from_file, **os.environ})
+
+    def text(self, name: str, default: str | None = None) -> str | None:
+        value = self.values.get(name)
+        return default if value is None or value == "" else value
+
+    def number(self, name: str, default: float, *, unit: str = "seconds") -> float:
+        raw = self.text(name)
+        if raw is None:
+            return default
+        try:
+            value = float(raw)
+        except ValueError:
+            raise ConfigError(f"{name} must be a number of {unit}, got {raw!r}") from None
+        if value < 0:
+            raise ConfigError(f"{name} must not be negative, got {raw!r}")
+        return value
+
+    def integer(self, name: str, default: int, *, minimum: int = 0) -> int:
+        raw = self.text(name)
+        if raw is None:
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+        if value < minimum:
+            raise ConfigError(f"{name} must be at least {minimum}, got {raw!r}")
+        return value
+
+    def duration(self, name: str, default: str) -> str:
+        """A Postgres duration (`5s`, `200ms`, `1min`; a bare number is milliseconds)."""
+        raw = self.text(name, default) or default
+        if not _DURATION.match(raw.strip()):
+            raise ConfigError(f"{name} must be a Postgres duration such as 5s or 200ms, got {raw!r}")
+        return raw.strip()
+
+
+@dataclass(frozen=True)
+class MigrationSettings:
+    """`luneo db apply` and friends."""
+
+    lock_wait_seconds: float = 60.0
+    """How long `apply` waits for the migration lock (LUNEO_LOCK_WAIT)."""
+    ddl_lock_timeout: str = "5s"
+    """`lock_timeout` of every migration statement (LUNEO_DDL_LOCK_TIMEOUT)."""
+    ddl_retries: int = 3
+    """Retries of a file that hit `lock_timeout` (LUNEO_DDL_RETRIES)."""
+
+    @classmethod
+    def from_env(cls, env: Environment) -> MigrationSettings:
+        return cls(
+            lock_wait_seconds=env.number("LUNEO_LOCK_WAIT", cls.lock_wait_seconds),
+            ddl_lock_timeout=env.duration("LUNEO_DDL_LOCK_TIMEOUT", cls.ddl_lock_timeout),
+            ddl_retries=env.integer("LUNEO_DDL_RETRIES", cls.ddl_retries),
+        )
+
+
+@dataclass(frozen=True)
+class PoolSettings:
+    """The async connection pool of a long-running process (the workers)."""
+
+    min_size: int = 1
+    max_size: int = 10
+    timeout: float = 30.0
+    """Seconds to wait for a connection (LUNEO_POOL_TIMEOUT)."""
+
+    @classmethod
+    def from_env(cls, env: Environment) -> PoolSettings:
+        min_size = env.integer("LUNEO_POOL_MIN_SIZE", cls.min_size)
+        max_size = env.integer("LUNEO_POOL_MAX_SIZE", cls.max_size, minimum=1)
+        if max_size < min_size:
+            raise ConfigError(f"LUNEO_POOL_MAX_SIZE ({max_size}) is below LUNEO_POOL_MIN_SIZE ({min_size})")
+        return cls(min_size, max_size, env.number("LUNEO_POOL_TIMEOUT", cls.timeout))
 
 
 @dataclass(frozen=True)
 class Settings:
-    """Everything a command needs to know before it touches the database."""
+    """Everything a command or a worker needs to know before it touches the database."""
 
     project_dir: Path
     database_url: str | None
     """None means: use the embedded Postgres under `<project_dir>/.luneo/`."""
-    lock_wait_seconds: float
-    ddl_lock_timeout: str
-    ddl_retries: int
+    migrations: MigrationSettings = field(default_factory=MigrationSettings)
+    pool: PoolSettings = field(default_factory=PoolSettings)
 
     @property
     def embedded_dir(self) -> Path:
         return self.project_dir / ".luneo"
-
-
-def _env_float(name: str, default: float) -> float:
-    raw = os.environ.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be a number of seconds, got {raw!r}") from None
-    if value < 0:
-        raise ConfigError(f"{name} must not be negative, got {raw!r}")
-    return value
 
 
 def load_settings(project_dir: Path | str = ".", database_url: str | None = None) -> Settings:
@@ -45,19 +130,13 @@ def load_settings(project_dir: Path | str = ".", database_url: str | None = None
     project = Path(project_dir).expanduser().resolve()
     if not project.is_dir():
         raise UsageError(f"project directory {project} does not exist")
-    env_file = project / ".env"
-    if env_file.is_file():
-        from dotenv import load_dotenv
-
-        load_dotenv(env_file, override=False)
-    url = database_url or next((os.environ[v] for v in URL_VARIABLES if os.environ.get(v)), None)
+    env = Environment.load(project)
+    url = database_url or next((v for name in URL_VARIABLES if (v := env.text(name))), None)
     if url is not None and not url.startswith(("postgresql://", "postgres://")):
         raise ConfigError("the database URL must start with postgresql:// or postgres://")
-    retries = int(_env_float("LUNEO_DDL_RETRIES", 3))
     return Settings(
         project_dir=project,
         database_url=url,
-        lock_wait_seconds=_env_float("LUNEO_LOCK_WAIT", 60.0),
-        ddl_lock_timeout=os.environ.get("LUNEO_DDL_LOCK_TIMEOUT", "5s"),
-        ddl_retries=retries,
+        migrations=MigrationSettings.from_env(env),
+        pool=PoolSettings.from_env(env),
     )

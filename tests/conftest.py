@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from luneo.core import commands
-from luneo.core.settings import Settings, load_settings
+from luneo.core import migrations
+from luneo.core.settings import load_settings
 from tests.support.pg import REPO, Databases, dbname, server_url
 from tests.support.postgrest import PostgREST
 from tests.support.project import Project
@@ -33,7 +33,7 @@ def databases(pg_server: str) -> Iterator[Databases]:
 def template_db(databases: Databases) -> str:
     """Name of a database holding the whole schema, built once per session."""
     url = databases.create()
-    commands.apply(load_settings(REPO, url))
+    migrations.apply(load_settings(REPO, url))
     return dbname(url)
 
 
@@ -65,17 +65,8 @@ def team(api: PostgREST, db_url: str) -> Team:
 
 
 @pytest.fixture
-def settings_for(tmp_path: Path):
-    """Settings for a throw-away project directory and a given database."""
-
-    def make(url: str, project: Path | None = None, **overrides: object) -> Settings:
-        settings = load_settings(project or tmp_path, url)
-        return Settings(**{**vars(settings), **overrides})
-
-    return make
-
-
-@pytest.fixture
-def project(tmp_path: Path, empty_db_url: str) -> Project:
-    """An empty project (stand-in only) bound to an empty database."""
-    return Project(tmp_path / "project", empty_db_url)
+def project(tmp_path: Path, empty_db_url: str) -> Iterator[Project]:
+    """An empty throw-away project bound to an empty database."""
+    project = Project(tmp_path / "project", empty_db_url)
+    yield project
+    project.su.close()

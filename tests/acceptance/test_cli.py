@@ -147,7 +147,7 @@ def test_dev_uses_the_embedded_default_with_no_url(tmp_path: Path) -> None:
     """No flag, no environment, no .env: a private Postgres under .luneo/ is started and reused."""
     project = tmp_path / "p"
     (project / "supabase").mkdir(parents=True)
-    for sub in ("compat", "migrations", "functions", "policies"):
+    for sub in ("migrations", "functions", "policies"):
         src = REPO / "supabase" / sub
         if src.is_dir():
             subprocess.run(["cp", "-r", str(src), str(project / "supabase" / sub)], check=True)
@@ -191,7 +191,11 @@ def test_wheel_installs_only_under_the_luneo_namespace(tmp_path: Path) -> None:
     names = zipfile.ZipFile(wheel).namelist()
     top = {name.split("/")[0] for name in names}
     assert {t for t in top if not t.endswith(".dist-info")} == {"luneo"}
-    assert "luneo/core/queries.sql" in names
+    assert {
+        "luneo/core/migrations/ledger.sql",
+        "luneo/core/checks/advisor.sql",
+        "luneo/core/compat/20_auth.sql",
+    } <= set(names)
     assert "luneo/cli/main.py" in names
 
 

@@ -1,4 +1,4 @@
-"""The access matrix (tests/access_matrix.toml), one test per cell, through the PostgREST helper.
+"""The access matrix (tests/integration/access_matrix.toml), one test per cell, through the PostgREST helper.
 
 One database and one team serve the whole module; every cell builds its own organisation (each
 member role held by the team's person of that role) and its own target rows, so cells never
@@ -12,18 +12,17 @@ import tomllib
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal, cast
 
-import psycopg
 import pytest
 from psycopg import sql
-from psycopg.rows import dict_row
 
-from tests.support.pg import REPO, Databases, dbname
+from tests.support.pg import Databases, Superuser, dbname
 from tests.support.postgrest import PostgREST, PostgrestError, Session
 from tests.support.team import MEMBER_ROLES, Person, Team, make_team, new_person
 
-MATRIX = tomllib.loads((REPO / "tests" / "access_matrix.toml").read_text())
+MATRIX = tomllib.loads((Path(__file__).with_name("access_matrix.toml")).read_text())
 ROLES: list[str] = MATRIX["roles"]
 MFA: dict[str, dict[str, dict[str, str]]] = MATRIX["mfa"]
 TABLES: dict[str, dict[str, list[str]]] = {
@@ -51,13 +50,8 @@ class World:
     """The module's team, a superuser connection, and builders of fresh organisations and rows."""
 
     team: Team
-    conn: psycopg.Connection
+    superuser: Superuser
     stranger: Person
-
-    def superuser(self, query: str | sql.Composable, params: Any = None) -> list[dict]:
-        """Superuser SQL, for setup and inspection only."""
-        cur = self.conn.execute(query, params)
-        return cur.fetchall() if cur.description else []
 
     def insert(self, table: str, row: dict[str, Any]) -> dict:
         """Superuser insert into a public table, returning the row."""
@@ -66,8 +60,7 @@ class World:
             sql.SQL(", ").join(map(sql.Identifier, row)),
             sql.SQL(", ").join(sql.Placeholder() * len(row)),
         )
-        cur = self.conn.execute(query, list(row.values()))
-        return cur.fetchone()
+        return self.superuser(query, list(row.values()))[0]
 
     def row(self, table: str, key: dict[str, Any]) -> dict | None:
         """The row as the superuser sees it (to_jsonb), or None."""
@@ -124,8 +117,8 @@ def world(databases: Databases, template_db: str) -> Iterator[World]:
     """One clone of the template for the module, one team, a superuser connection."""
     url = databases.create(template=template_db)
     team = make_team(PostgREST(url), url)
-    with psycopg.connect(url, autocommit=True, row_factory=dict_row) as conn:
-        yield World(team, conn, new_person(url, "stranger"))
+    with Superuser(url) as su:
+        yield World(team, su, new_person(url, "stranger"))
     databases.drop(dbname(url))
 
 
@@ -516,8 +509,8 @@ def test_every_public_table_has_rls_enabled(world: World) -> None:
 
 def test_every_public_table_is_in_the_matrix(world: World) -> None:
     tables = public_tables(world)
-    assert tables - set(TABLES) == set(), "public tables missing from tests/access_matrix.toml"
-    assert set(TABLES) - tables == set(), "tests/access_matrix.toml lists tables that do not exist"
+    assert tables - set(TABLES) == set(), "public tables missing from access_matrix.toml"
+    assert set(TABLES) - tables == set(), "access_matrix.toml lists tables that do not exist"
 
 
 @pytest.mark.parametrize("table", ["invitation_tokens", "api_key_hashes"])

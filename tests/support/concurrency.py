@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -11,10 +10,9 @@ from contextlib import contextmanager
 from typing import Any
 
 import psycopg
-from psycopg import sql
 from psycopg.rows import dict_row
 
-from tests.support.postgrest import PostgrestError, Session
+from tests.support.postgrest import PostgrestError, Session, begin_request
 
 
 @contextmanager
@@ -24,19 +22,16 @@ def open_request(
     """Run `query` as `session`'s caller in a transaction left open; yields the query's first row
     and the backend pid, and commits when the block ends.
 
-    Set up as postgrest.py does (role, claims, method), on a connection of its own, so another
-    request can be made to wait on the locks this one holds.
+    Opened with `begin_request`, as every emulated request, on a connection of its own, so
+    another request can be made to wait on the locks this one holds.
     """
-    with psycopg.connect(url, row_factory=dict_row) as conn:
-        conn.execute(sql.SQL("set local role {}").format(sql.Identifier(session.request.role)))
-        conn.execute(
-            "select set_config('request.jwt.claims', %s, true), set_config('request.headers', '{}', true),"
-            " set_config('request.method', 'POST', true), set_config('search_path', 'public, extensions', true)",
-            [json.dumps(session.request.claims)],
+    with psycopg.connect(url, autocommit=True, row_factory=dict_row) as conn:
+        begin_request(
+            conn, session.request, method="POST", path="/rpc", read_only=False, schema=session.api.schema
         )
         row = conn.execute(query, params).fetchone()
         yield row, conn.info.backend_pid
-        conn.commit()
+        conn.execute("commit")
 
 
 def wait_until_blocked_by(url: str, pid: int, timeout: float = 10.0) -> int:

@@ -1,19 +1,22 @@
-"""Databases for tests: a real Postgres server, a template built once, a clone per test."""
+"""Databases for tests: a real Postgres server, a template built once, a clone per test,
+and the one superuser helper for setup and inspection."""
 
 from __future__ import annotations
 
+import atexit
 import os
 import uuid
 from contextlib import suppress
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import psycopg
 from psycopg import sql
 from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb
 
 from luneo.core import embedded
-from luneo.core.db import with_database
+from luneo.core.db import database_name, with_database
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -34,11 +37,51 @@ def _container_url() -> str:
     image = os.environ.get("LUNEO_TEST_SUPABASE_IMAGE", "supabase/postgres:15.8.1.085")
     container = PostgresContainer(image, username="postgres", password="postgres", dbname="postgres")
     container.start()
-    import atexit
-
     atexit.register(container.stop)
     host, port = container.get_container_host_ip(), container.get_exposed_port(5432)
     return f"postgresql://postgres:postgres@{host}:{port}/postgres"
+
+
+class Superuser:
+    """SQL as the database owner, bypassing RLS: setup and inspection only, never to assert
+    what the API allows. One autocommit connection, opened on first use."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._conn: psycopg.Connection[dict[str, Any]] | None = None
+
+    def _connection(self) -> psycopg.Connection[dict[str, Any]]:
+        if self._conn is None or self._conn.closed:
+            self._conn = psycopg.connect(self.url, autocommit=True, row_factory=dict_row)
+        return self._conn
+
+    def __call__(self, query: str | sql.Composable, params: Any = None) -> list[dict[str, Any]]:
+        """The rows as dicts (empty for a statement that returns none)."""
+        cur = self._connection().execute(query, params)  # type: ignore[arg-type]
+        return cur.fetchall() if cur.description else []
+
+    def tuples(self, query: str | sql.Composable, params: Any = None) -> list[tuple[Any, ...]]:
+        return [tuple(row.values()) for row in self(query, params)]
+
+    def scalar(self, query: str | sql.Composable, params: Any = None) -> Any:
+        rows = self(query, params)
+        return next(iter(rows[0].values())) if rows else None
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def superuser(url: str, query: str | sql.Composable, params: Any = None) -> list[dict[str, Any]]:
+    """One superuser statement on a connection of its own."""
+    with Superuser(url) as su:
+        return su(query, params)
 
 
 class Databases:
@@ -49,29 +92,26 @@ class Databases:
         self.prefix = prefix
         self.created: list[str] = []
 
-    def _admin(self) -> psycopg.Connection:
-        return psycopg.connect(self.url, autocommit=True)
-
     def create(self, template: str | None = None, name: str | None = None) -> str:
         name = name or f"{self.prefix}_{uuid.uuid4().hex[:10]}"
         query = sql.SQL("create database {}").format(sql.Identifier(name))
         if template:
             query = sql.SQL("{} template {}").format(query, sql.Identifier(template))
-        with self._admin() as conn:
-            conn.execute(query)
+        with Superuser(self.url) as su:
+            su(query)
             if template:  # `create database ... template` does not copy `alter database ... set`
-                settings = conn.execute(
+                settings = su.tuples(
                     "select unnest(s.setconfig) from pg_db_role_setting as s"
                     " join pg_database as d on d.oid = s.setdatabase where d.datname = %s and s.setrole = 0",
                     [template],
-                ).fetchall()
+                )
                 for (setting,) in settings:
                     key, value = setting.split("=", 1)
                     items = [  # list settings keep their items: "$user", 'public', 'extensions'
                         sql.SQL(item) if item.startswith('"') else sql.Literal(item)
                         for item in value.split(", ")
                     ]
-                    conn.execute(
+                    su(
                         sql.SQL("alter database {} set {} = {}").format(
                             sql.Identifier(name), sql.Identifier(key), sql.SQL(", ").join(items)
                         )
@@ -80,8 +120,7 @@ class Databases:
         return with_database(self.url, name)
 
     def drop(self, name: str) -> None:
-        with self._admin() as conn:
-            conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
+        superuser(self.url, sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
         with suppress(ValueError):
             self.created.remove(name)
 
@@ -90,15 +129,8 @@ class Databases:
             self.drop(name)
 
 
-def superuser(url: str, query: str, params: Any = None) -> list[dict]:
-    """Setup and inspection only: the database owner, bypassing RLS."""
-    with psycopg.connect(url, autocommit=True, row_factory=dict_row) as conn:
-        cur = conn.execute(query, params)
-        return cur.fetchall() if cur.description else []
-
-
 def dbname(url: str) -> str:
-    return psycopg.conninfo.conninfo_to_dict(url)["dbname"]
+    return database_name(url)
 
 
 def create_user(
@@ -106,15 +138,10 @@ def create_user(
 ) -> uuid.UUID:
     """Insert a user into auth.users as the Supabase Auth server would (superuser connection)."""
     user_id = user_id or uuid.uuid4()
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(
-            "insert into auth.users (id, aud, role, email, raw_user_meta_data, raw_app_meta_data,"
-            " email_confirmed_at) values (%s, 'authenticated', 'authenticated', %s, %s, %s, now())",
-            [
-                user_id,
-                email,
-                psycopg.types.json.Jsonb(metadata or {}),
-                psycopg.types.json.Jsonb({"provider": "email", "providers": ["email"]}),
-            ],
-        )
+    superuser(
+        url,
+        "insert into auth.users (id, aud, role, email, raw_user_meta_data, raw_app_meta_data,"
+        " email_confirmed_at) values (%s, 'authenticated', 'authenticated', %s, %s, %s, now())",
+        [user_id, email, Jsonb(metadata or {}), Jsonb({"provider": "email", "providers": ["email"]})],
+    )
     return user_id

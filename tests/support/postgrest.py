@@ -1,9 +1,11 @@
 """Run SQL the way PostgREST does, so RLS tests exercise exactly what the frontend gets.
 
-Each call is one request: one transaction in which the role is switched with `set local role`
-and the settings `request.jwt.claims`, `request.headers`, `request.method` and `request.path`
-are set with `set_config(..., true)`; then the optional `db-pre-request` function runs, then
-the query. RPCs are called with named arguments converted from JSON by the function's own
+The one PostgREST request emulation of the repository: the tests, the concurrency helpers and
+the benchmarks (bench/) all open requests with `begin_request`. Each request is one transaction
+(`read only` for GET and HEAD) whose first statement sets, with `set_config(..., true)`, the
+search path, the role and `request.jwt.claims`, `request.headers`, `request.method` and
+`request.path`, as PostgREST does; then the optional `db-pre-request` function runs, then the
+query. RPCs are called with named arguments converted from JSON by the function's own
 parameter types, as PostgREST does (`json_to_record`).
 """
 
@@ -66,6 +68,54 @@ class Request:
     role: str
     claims: dict[str, Any]
     headers: dict[str, str] = field(default_factory=dict)
+
+
+REQUEST_SETTINGS = (
+    "select set_config('search_path', %s, true), set_config('role', %s, true),"
+    " set_config('request.jwt.claims', %s, true), set_config('request.headers', %s, true),"
+    " set_config('request.method', %s, true), set_config('request.path', %s, true)"
+)
+
+
+def begin_request(
+    conn: psycopg.Connection[Any],
+    request: Request,
+    *,
+    method: str,
+    path: str,
+    read_only: bool,
+    schema: str = "public",
+    pre_request: str | None = None,
+) -> None:
+    """Open a request's transaction on an autocommit connection, as PostgREST does; the caller
+    runs its query, then `commit` (or closes the connection to roll back)."""
+    conn.execute("begin isolation level read committed" + (" read only" if read_only else ""))
+    headers = {k.lower(): v for k, v in request.headers.items()}
+    conn.execute(
+        REQUEST_SETTINGS,
+        [
+            f"{schema}, extensions",
+            request.role,
+            json.dumps(request.claims),
+            json.dumps(headers),
+            method,
+            path,
+        ],
+    )
+    if pre_request:
+        conn.execute(sql.SQL("select {}()").format(sql.SQL(pre_request)))
+
+
+def as_postgrest_error(exc: psycopg.Error, role: str) -> PostgrestError:
+    diag = exc.diag
+    sqlstate = exc.sqlstate or ""
+    return PostgrestError(
+        sqlstate,
+        diag.message_primary or str(exc),
+        http_status(sqlstate, role),
+        diag.message_detail,
+        diag.message_hint,
+    )
 
 
 class PostgREST:
@@ -133,40 +183,23 @@ class Session:
         """One request. GET and HEAD run READ ONLY, as PostgREST does (docs: References > Transactions)."""
         if read_only is None:
             read_only = method in ("GET", "HEAD")
-        headers = {k.lower(): v for k, v in self.request.headers.items()}
         with psycopg.connect(self.api.url, autocommit=True, row_factory=dict_row) as conn:
             try:
-                with conn.transaction():
-                    if read_only:
-                        conn.execute("set transaction read only")
-                    conn.execute(sql.SQL("set local role {}").format(sql.Identifier(self.request.role)))
-                    conn.execute(
-                        "select set_config('request.jwt.claims', %s, true),"
-                        " set_config('request.headers', %s, true),"
-                        " set_config('request.method', %s, true),"
-                        " set_config('request.path', %s, true),"
-                        " set_config('search_path', %s, true)",
-                        [
-                            json.dumps(self.request.claims),
-                            json.dumps(headers),
-                            method,
-                            path,
-                            f"{self.api.schema}, extensions",
-                        ],
-                    )
-                    if self.api.pre_request:
-                        conn.execute(sql.SQL("select {}()").format(sql.SQL(self.api.pre_request)))
-                    cur = conn.execute(query, params)
-                    return cur.fetchall() if cur.description else []
-            except psycopg.Error as exc:
-                diag = exc.diag
-                raise PostgrestError(
-                    exc.sqlstate or "",
-                    diag.message_primary or str(exc),
-                    http_status(exc.sqlstate or "", self.request.role),
-                    diag.message_detail,
-                    diag.message_hint,
-                ) from exc
+                begin_request(
+                    conn,
+                    self.request,
+                    method=method,
+                    path=path,
+                    read_only=read_only,
+                    schema=self.api.schema,
+                    pre_request=self.api.pre_request,
+                )
+                cur = conn.execute(query, params)
+                rows = cur.fetchall() if cur.description else []
+                conn.execute("commit")
+                return rows
+            except psycopg.Error as exc:  # the connection closes, which rolls the request back
+                raise as_postgrest_error(exc, self.request.role) from exc
 
     def sql(self, query: str, params: Any = None, *, method: str = "GET", path: str = "/") -> list[dict]:
         """Any SQL inside the request (for table reads and writes beyond the helpers below)."""

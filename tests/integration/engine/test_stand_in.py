@@ -9,7 +9,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from luneo.core import commands
+from luneo.core import migrations
 from luneo.core.settings import load_settings
 from tests.support.pg import REPO, create_user
 from tests.support.postgrest import PostgREST, PostgrestError
@@ -146,9 +146,8 @@ def test_third_party_supabase_migrations_apply_unchanged(tmp_path: Path, empty_d
     """A migration written for the real platform (profiles, auth trigger, storage, realtime)."""
     project = tmp_path / "thirdparty"
     shutil.copytree(REPO / "tests" / "fixtures" / "thirdparty", project)
-    shutil.copytree(REPO / "supabase" / "compat", project / "supabase" / "compat")
 
-    report = commands.apply(load_settings(project, empty_db_url))
+    report = migrations.apply(load_settings(project, empty_db_url))
 
     assert report.compat_installed
     assert [a.path for a in report.applied] == [

@@ -8,7 +8,7 @@ import time
 import psycopg
 import pytest
 
-from luneo.core import commands
+from luneo.core import migrations
 from luneo.core.errors import (
     ChecksumMismatch,
     LockTimeout,
@@ -18,7 +18,7 @@ from luneo.core.errors import (
     SqlSyntaxError,
     UsageError,
 )
-from luneo.core.migrate import LOCK_KEY
+from luneo.core.migrations.lock import LOCK_KEY
 from tests.support.project import Project
 
 CREATE_ITEMS = "create table public.items (id bigint primary key, label text not null);\n"
@@ -38,7 +38,7 @@ def test_fresh_apply_installs_stand_in_and_records_both_ledgers(project: Project
         "create function public.one() returns int language sql as $$ select 1 $$;",
     )
 
-    report = commands.apply(project.settings())
+    report = migrations.apply(project.settings())
 
     assert report.compat_installed
     assert [a.path for a in report.applied] == [
@@ -61,23 +61,25 @@ def test_fresh_apply_installs_stand_in_and_records_both_ledgers(project: Project
 
 def test_second_apply_finds_nothing_and_changes_nothing(project: Project) -> None:
     project.migration("20250101000000", "create_items", CREATE_ITEMS)
-    commands.apply(project.settings())
+    migrations.apply(project.settings())
     count = project.scalar("select count(*) from supabase_migrations.luneo_history")
 
-    report = commands.apply(project.settings())
+    report = migrations.apply(project.settings())
 
     assert report.applied == []
     assert not report.compat_installed
     assert project.scalar("select count(*) from supabase_migrations.luneo_history") == count
 
 
-def test_concurrent_applies_one_applies_the_other_waits_then_finds_nothing(project: Project) -> None:
+def test_concurrent_applies_one_applies_the_other_waits_then_finds_nothing(
+    project: Project, caplog: pytest.LogCaptureFixture
+) -> None:
     project.migration("20250101000000", "slow", "select pg_sleep(1.5);\n" + CREATE_ITEMS)
-    reports, messages, errors = [], [], []
+    reports, errors = [], []
 
     def run() -> None:
         try:
-            reports.append(commands.apply(project.settings(), notify=messages.append))
+            reports.append(migrations.apply(project.settings()))
         except Exception as exc:  # noqa: BLE001 - surfaced by the assertion below
             errors.append(exc)
 
@@ -89,7 +91,10 @@ def test_concurrent_applies_one_applies_the_other_waits_then_finds_nothing(proje
 
     assert errors == []
     assert sorted(len(r.applied) for r in reports) == [0, 1]
-    assert any(m.startswith("waiting for the migration lock, held by pid") for m in messages)
+    waits = [
+        r for r in caplog.records if r.getMessage().startswith("waiting for the migration lock, held by pid")
+    ]
+    assert [r.levelname for r in waits] == ["WARNING"]
     assert project.scalar("select count(*) from supabase_migrations.schema_migrations") == 1
 
 
@@ -98,34 +103,34 @@ def test_lock_wait_times_out_naming_the_holder(project: Project) -> None:
     with psycopg.connect(project.url, autocommit=True, application_name="deploy-bot") as holder:
         holder.execute("select pg_advisory_lock(%s)", [LOCK_KEY])
         with pytest.raises(LockTimeout, match=r"held by pid \d+ \(deploy-bot"):
-            commands.apply(project.settings(lock_wait_seconds=0.3))
-    assert commands.apply(project.settings()).applied  # released: the next run proceeds
+            migrations.apply(project.settings(lock_wait_seconds=0.3))
+    assert migrations.apply(project.settings()).applied  # released: the next run proceeds
 
 
 def test_changed_applied_file_is_an_error_naming_both_checksums(project: Project) -> None:
     path = project.migration("20250101000000", "create_items", CREATE_ITEMS)
-    commands.apply(project.settings())
+    migrations.apply(project.settings())
     before = project.scalar("select checksum from supabase_migrations.luneo_history where kind = 'versioned'")
     path.write_text(CREATE_ITEMS + "-- edited\n")
 
     with pytest.raises(ChecksumMismatch) as info:
-        commands.apply(project.settings())
+        migrations.apply(project.settings())
 
     assert "supabase/migrations/20250101000000_create_items.sql" in info.value.message
     assert before in info.value.message
-    assert commands.status(project.settings())[0].state == "changed"
+    assert migrations.status(project.settings())[0].state == "changed"
 
 
 def test_new_file_older_than_newest_applied_is_refused_unless_allowed(project: Project) -> None:
     project.migration("20250102000000", "create_items", CREATE_ITEMS)
-    commands.apply(project.settings())
+    migrations.apply(project.settings())
     project.migration("20250101000000", "create_other", "create table public.other (id int);\n")
 
     with pytest.raises(OutOfOrder, match="20250101000000_create_other.sql"):
-        commands.apply(project.settings())
+        migrations.apply(project.settings())
     assert project.scalar("select to_regclass('public.other')") is None
 
-    report = commands.apply(project.settings(), allow_out_of_order=True)
+    report = migrations.apply(project.settings(), allow_out_of_order=True)
     assert [a.path for a in report.applied] == ["supabase/migrations/20250101000000_create_other.sql"]
 
 
@@ -139,7 +144,7 @@ def test_failing_file_is_rolled_back_whole_and_earlier_files_stay(project: Proje
     project.migration("20250103000000", "after", "create table public.after (id int);\n")
 
     with pytest.raises(MigrationFailed) as info:
-        commands.apply(project.settings())
+        migrations.apply(project.settings())
 
     message = info.value.message
     assert message.startswith("supabase/migrations/20250102000000_broken.sql:3: ")
@@ -161,14 +166,14 @@ def test_error_line_points_inside_a_multiline_statement(project: Project) -> Non
         "-- header\n\ncreate table public.t (\n    id int,\n    x no_such_type\n);\n",
     )
     with pytest.raises(MigrationFailed, match=r"_typo.sql:5: type \"no_such_type\" does not exist"):
-        commands.apply(project.settings())
+        migrations.apply(project.settings())
 
 
 def test_syntax_error_names_file_and_line_and_applies_nothing(project: Project) -> None:
     project.migration("20250101000000", "create_items", CREATE_ITEMS)
     project.migration("20250102000000", "bad", "select 1;\n\ncreate tabel x (id int);\n")
     with pytest.raises(SqlSyntaxError, match=r"20250102000000_bad.sql:3: syntax error at or near \"tabel\""):
-        commands.apply(project.settings())
+        migrations.apply(project.settings())
     assert project.scalar("select to_regnamespace('supabase_migrations')") is None
 
 
@@ -180,7 +185,7 @@ def test_statement_that_cannot_run_in_a_transaction_is_detected(project: Project
         "create index concurrently items_label_idx on public.items (label);\n",
     )
 
-    report = commands.apply(project.settings())
+    report = migrations.apply(project.settings())
 
     assert [(a.path.rsplit("/", 1)[1], a.transactional) for a in report.applied] == [
         ("20250101000000_create_items.sql", True),
@@ -196,11 +201,11 @@ def test_file_mixing_concurrent_index_with_others_is_refused_unless_opted_out(pr
     with pytest.raises(
         NonTransactionalMix, match=r"_mixed.sql:2: this statement cannot run inside a transaction"
     ):
-        commands.apply(project.settings())
+        migrations.apply(project.settings())
     assert project.scalar("select to_regnamespace('supabase_migrations')") is None
 
     path.write_text("-- luneo:no-transaction\n" + mixed)
-    report = commands.apply(project.settings())
+    report = migrations.apply(project.settings())
     assert report.applied[0].transactional is False
     assert project.scalar("select to_regclass('public.items_label_idx')") == "items_label_idx"
 
@@ -211,7 +216,7 @@ def test_dry_run_changes_nothing_and_lists_what_would_run(project: Project) -> N
         "supabase/functions/f.sql", "create function public.f() returns int language sql as $$ select 1 $$;"
     )
 
-    report = commands.apply(project.settings(), dry_run=True)
+    report = migrations.apply(project.settings(), dry_run=True)
 
     assert report.dry_run
     assert report.compat_installed
@@ -226,11 +231,11 @@ def test_dry_run_changes_nothing_and_lists_what_would_run(project: Project) -> N
 
 def test_dry_run_finds_errors_without_changing_anything(project: Project) -> None:
     project.migration("20250101000000", "create_items", CREATE_ITEMS)
-    commands.apply(project.settings())
+    migrations.apply(project.settings())
     project.migration("20250102000000", "bad", "alter table public.items add column x no_such_type;\n")
 
     with pytest.raises(MigrationFailed, match="no_such_type"):
-        commands.apply(project.settings(), dry_run=True)
+        migrations.apply(project.settings(), dry_run=True)
 
     assert history(project) == [("versioned", "supabase/migrations/20250101000000_create_items.sql", True)]
 
@@ -242,22 +247,22 @@ def test_target_applies_up_to_a_version_and_holds_repeatables_back(project: Proj
         "supabase/functions/f.sql", "create function public.f() returns int language sql as $$ select 1 $$;"
     )
 
-    report = commands.apply(project.settings(), target="20250101000000")
+    report = migrations.apply(project.settings(), target="20250101000000")
 
     assert [a.path for a in report.applied] == ["supabase/migrations/20250101000000_create_items.sql"]
     assert report.held_back == ["supabase/functions/f.sql"]
     with pytest.raises(UsageError, match="--target 20990101000000 matches no file"):
-        commands.apply(project.settings(), target="20990101000000")
+        migrations.apply(project.settings(), target="20990101000000")
 
 
 def test_repeatable_file_is_reapplied_only_when_its_checksum_changes(project: Project) -> None:
     fn = "create or replace function public.answer() returns int language sql as $$ select {} $$;\n"
     path = project.write("supabase/functions/answer.sql", fn.format(41))
-    commands.apply(project.settings())
+    migrations.apply(project.settings())
 
-    assert commands.apply(project.settings()).applied == []
+    assert migrations.apply(project.settings()).applied == []
     path.write_text(fn.format(42))
-    report = commands.apply(project.settings())
+    report = migrations.apply(project.settings())
 
     assert [a.path for a in report.applied] == ["supabase/functions/answer.sql"]
     assert project.scalar("select public.answer()") == 42
@@ -282,12 +287,12 @@ for insert to authenticated with check (true);
 def test_policies_are_declarative_stale_ones_are_dropped(project: Project) -> None:
     project.migration("20250101000000", "create_items", CREATE_ITEMS)
     path = project.write("supabase/policies/items.sql", POLICIES.format(extra=EXTRA))
-    commands.apply(project.settings())
+    migrations.apply(project.settings())
     policies = "select policyname from pg_policies where tablename = 'items' order by 1"
     assert [r[0] for r in project.query(policies)] == ["anyone can read items", "members can add items"]
 
     path.write_text(POLICIES.format(extra=""))
-    report = commands.apply(project.settings())
+    report = migrations.apply(project.settings())
 
     assert report.applied[0].dropped_policies == ("public.items: members can add items",)
     assert [r[0] for r in project.query(policies)] == ["anyone can read items"]
@@ -301,10 +306,10 @@ def test_policies_of_a_table_removed_from_its_file_are_dropped(project: Project)
             extra='create policy "anyone can read tags" on public.tags for select to anon using (true);'
         ),
     )
-    commands.apply(project.settings())
+    migrations.apply(project.settings())
 
     path.write_text(POLICIES.format(extra=""))
-    report = commands.apply(project.settings())
+    report = migrations.apply(project.settings())
 
     assert report.applied[0].dropped_policies == ("public.tags: anyone can read tags",)
     assert project.scalar("select count(*) from pg_policies where tablename = 'tags'") == 0
@@ -312,12 +317,12 @@ def test_policies_of_a_table_removed_from_its_file_are_dropped(project: Project)
 
 def test_verify_detects_changes_made_outside_migrations(project: Project) -> None:
     project.migration("20250101000000", "create_items", CREATE_ITEMS)
-    commands.apply(project.settings())
-    assert commands.verify(project.settings()).ok
+    migrations.apply(project.settings())
+    assert migrations.verify(project.settings()).ok
 
     project.query("alter table public.items add column sneaky text")
     project.query("alter table public.items alter column label drop not null")
-    report = commands.verify(project.settings())
+    report = migrations.verify(project.settings())
 
     assert not report.ok
     assert report.drift == ["added column public.items.sneaky", "changed column public.items.label"]
@@ -325,11 +330,11 @@ def test_verify_detects_changes_made_outside_migrations(project: Project) -> Non
 
 def test_verify_reports_pending_and_changed_files(project: Project) -> None:
     path = project.migration("20250101000000", "create_items", CREATE_ITEMS)
-    commands.apply(project.settings())
+    migrations.apply(project.settings())
     path.write_text(CREATE_ITEMS + "-- edited\n")
     project.migration("20250102000000", "later", "select 1;\n")
 
-    report = commands.verify(project.settings())
+    report = migrations.verify(project.settings())
 
     assert report.problems == [
         "supabase/migrations/20250101000000_create_items.sql: changed",
@@ -337,11 +342,12 @@ def test_verify_reports_pending_and_changed_files(project: Project) -> None:
     ]
 
 
-def test_ddl_lock_timeout_is_retried_until_the_lock_is_free(project: Project) -> None:
+def test_ddl_lock_timeout_is_retried_until_the_lock_is_free(
+    project: Project, caplog: pytest.LogCaptureFixture
+) -> None:
     project.migration("20250101000000", "create_items", CREATE_ITEMS)
-    commands.apply(project.settings())
+    migrations.apply(project.settings())
     project.migration("20250102000000", "add_price", "alter table public.items add column price integer;\n")
-    messages: list[str] = []
     blocker = psycopg.connect(project.url)
     blocker.execute("lock table public.items in access share mode")
 
@@ -350,34 +356,34 @@ def test_ddl_lock_timeout_is_retried_until_the_lock_is_free(project: Project) ->
         blocker.rollback()
 
     threading.Thread(target=release).start()
-    report = commands.apply(project.settings(ddl_lock_timeout="200ms", ddl_retries=5), notify=messages.append)
+    report = migrations.apply(project.settings(ddl_lock_timeout="200ms", ddl_retries=5))
     blocker.close()
 
     assert [a.path for a in report.applied] == ["supabase/migrations/20250102000000_add_price.sql"]
-    assert any("lock_timeout (200ms) hit, retrying" in m for m in messages)
+    assert any("lock_timeout (200ms) hit, retrying" in r.getMessage() for r in caplog.records)
 
 
 def test_ddl_lock_timeout_gives_up_after_the_retries(project: Project) -> None:
     project.migration("20250101000000", "create_items", CREATE_ITEMS)
-    commands.apply(project.settings())
+    migrations.apply(project.settings())
     project.migration("20250102000000", "add_price", "alter table public.items add column price integer;\n")
     with psycopg.connect(project.url) as blocker:
         blocker.execute("lock table public.items in access share mode")
         with pytest.raises(MigrationFailed, match="SQLSTATE 55P03"):
-            commands.apply(project.settings(ddl_lock_timeout="50ms", ddl_retries=1))
+            migrations.apply(project.settings(ddl_lock_timeout="50ms", ddl_retries=1))
 
 
 def test_misnamed_migration_is_refused(project: Project) -> None:
     project.write("supabase/migrations/2025_create_items.sql", CREATE_ITEMS)
     with pytest.raises(UsageError, match="2025_create_items.sql is misnamed"):
-        commands.apply(project.settings())
+        migrations.apply(project.settings())
 
 
 def test_stand_in_is_not_installed_where_auth_exists(project: Project) -> None:
     project.query("create schema auth")
     project.migration("20250101000000", "create_items", CREATE_ITEMS)
 
-    report = commands.apply(project.settings())
+    report = migrations.apply(project.settings())
 
     assert not report.compat_installed
     assert project.scalar("select to_regnamespace('storage')") is None
@@ -385,7 +391,7 @@ def test_stand_in_is_not_installed_where_auth_exists(project: Project) -> None:
 
 def test_ledger_table_matches_the_supabase_cli(project: Project) -> None:
     project.migration("20250101000000", "create_items", CREATE_ITEMS)
-    commands.apply(project.settings())
+    migrations.apply(project.settings())
     columns = project.query(
         "select column_name, data_type, is_nullable from information_schema.columns"
         " where table_schema = 'supabase_migrations' and table_name = 'schema_migrations' order by ordinal_position"
@@ -395,35 +401,35 @@ def test_ledger_table_matches_the_supabase_cli(project: Project) -> None:
 
 def test_versions_applied_by_the_supabase_cli_count_as_applied(project: Project) -> None:
     project.migration("20250101000000", "create_items", CREATE_ITEMS)
-    commands.apply(project.settings())
+    migrations.apply(project.settings())
     project.query(
         "insert into supabase_migrations.schema_migrations (version, name) values ('20250102000000', 'x')"
     )
     project.migration("20250102000000", "x", "create table public.x (id int);\n")
 
-    assert commands.apply(project.settings()).applied == []
-    assert [s.state for s in commands.status(project.settings())] == ["applied", "applied"]
+    assert migrations.apply(project.settings()).applied == []
+    assert [s.state for s in migrations.status(project.settings())] == ["applied", "applied"]
 
 
 def test_reset_drops_everything_and_reapplies(project: Project) -> None:
     project.migration("20250101000000", "create_items", CREATE_ITEMS)
-    commands.apply(project.settings())
+    migrations.apply(project.settings())
     project.query("insert into public.items values (1, 'a')")
     project.query("create table public.stray (id int)")
 
-    report = commands.reset(project.settings())
+    report = migrations.reset(project.settings())
 
     assert report.compat_installed
     assert len(report.applied) == 1
     assert project.scalar("select count(*) from public.items") == 0
     assert project.scalar("select to_regclass('public.stray')") is None
-    assert commands.verify(project.settings()).ok
+    assert migrations.verify(project.settings()).ok
 
 
 def test_reset_refuses_a_remote_database_without_force(project: Project) -> None:
     remote = project.settings(database_url="postgresql://postgres@db.example.com:5432/postgres")
     with pytest.raises(UsageError, match="refusing to reset postgres@db.example.com:5432/postgres"):
-        commands.reset(remote)
+        migrations.reset(remote)
 
 
 def test_seed_is_safe_to_run_twice(project: Project) -> None:
@@ -431,9 +437,9 @@ def test_seed_is_safe_to_run_twice(project: Project) -> None:
     project.write(
         "supabase/seed.sql", "insert into public.items values (1, 'a'), (2, 'b') on conflict do nothing;\n"
     )
-    commands.apply(project.settings())
+    migrations.apply(project.settings())
 
-    assert commands.seed(project.settings()) == 1
-    commands.seed(project.settings())
+    assert migrations.seed(project.settings()) == 1
+    migrations.seed(project.settings())
 
     assert project.scalar("select count(*) from public.items") == 2

@@ -1,5 +1,5 @@
 -- Security and performance advisor: one query per rule, each section "-- advisor_<rule> --".
--- Loaded by luneo.core.db.query(name) and run by luneo.core.advisor.advise().
+-- Loaded as named queries of luneo.core.checks and run by luneo.core.checks.advisor.advise().
 -- Every query returns (name, level, object, detail) and looks only at the schemas Luneo owns:
 -- system schemas, the Supabase-owned schemas (see advisor_schemas) and extension members are left out.
 -- `public` is the schema PostgREST exposes.
@@ -8,7 +8,7 @@
 -- A table the API can reach whose rows nothing protects.
 select
     'rls_disabled_in_public' as name,
-    'ERROR' as level,
+    'error' as level,
     n.nspname || '.' || c.relname as object,
     format(
         'table %%s.%%s is exposed through the API but row level security is disabled; '
@@ -30,7 +30,7 @@ where
 -- Policies written for a table that does not enforce them.
 select
     'policy_exists_rls_disabled' as name,
-    'ERROR' as level,
+    'error' as level,
     n.nspname || '.' || c.relname as object,
     format(
         'table %%s.%%s has policies (%%s) but row level security is disabled, so none of them applies',
@@ -56,7 +56,7 @@ where
 -- A view runs with its owner's rights (bypassing the caller's RLS) unless security_invoker is set.
 select
     'security_definer_view' as name,
-    'ERROR' as level,
+    'error' as level,
     n.nspname || '.' || c.relname as object,
     format(
         'view %%s.%%s runs with the rights of its owner and bypasses the caller''s row level security; '
@@ -114,7 +114,7 @@ bare_calls as (
 
 select
     'auth_rls_initplan' as name,
-    'WARN' as level,
+    'warning' as level,
     b.nspname || '.' || b.relname || '.' || b.polname as object,
     format(
         'policy "%%s" on %%s.%%s calls auth.<function>() or current_setting() for every row; '
@@ -128,7 +128,7 @@ where b.remaining ~ '(^|[^a-z0-9_.]|auth\.)(uid|jwt|role|email)\(\)|(^|[^a-z0-9_
 -- Without a pinned search_path, a function resolves names through the caller's search_path.
 select
     'function_search_path_mutable' as name,
-    'WARN' as level,
+    'warning' as level,
     format('%%s.%%s(%%s)', n.nspname, p.proname, pg_get_function_identity_arguments(p.oid)) as object,
     format(
         'function %%s.%%s(%%s) has no fixed search_path; add `set search_path = ''''` and qualify every name',
@@ -193,7 +193,7 @@ applicable as (
 
 select
     'multiple_permissive_policies' as name,
-    'WARN' as level,
+    'warning' as level,
     a.nspname || '.' || a.relname as object,
     format(
         'table %%s.%%s has %%s permissive policies for role %%s and %%s: %%s; merge them into one',
@@ -207,7 +207,7 @@ having count(*) > 1;
 -- A foreign key whose columns do not lead an index makes deletes on the parent and joins slow.
 select
     'unindexed_foreign_keys' as name,
-    'WARN' as level,
+    'warning' as level,
     n.nspname || '.' || c.relname || '.' || k.conname as object,
     format(
         'foreign key %%s on %%s.%%s (%%s) has no index starting with its columns; create one',
@@ -246,7 +246,7 @@ where
 -- RLS on and no policy: the API roles see nothing. Fine for internal tables, worth a look otherwise.
 select
     'rls_enabled_no_policy' as name,
-    'INFO' as level,
+    'info' as level,
     n.nspname || '.' || c.relname as object,
     format(
         'table %%s.%%s has row level security enabled but no policy, so only roles that bypass RLS can use it',
@@ -272,7 +272,7 @@ where
 -- owner's rights; the API roles should not be able to call it.
 select
     'security_definer_function_exposed' as name,
-    'WARN' as level,
+    'warning' as level,
     format('%%s.%%s(%%s)', n.nspname, p.proname, pg_get_function_identity_arguments(p.oid)) as object,
     format(
         'security definer function %%s.%%s(%%s) is executable by %%s through the API; '
@@ -301,7 +301,7 @@ group by n.nspname, p.proname, p.oid;
 -- Extensions installed in public add their objects to the API; install them in `extensions`.
 select
     'extension_in_public' as name,
-    'WARN' as level,
+    'warning' as level,
     e.extname as object,
     format(
         'extension %%s is installed in public, which exposes its objects; '

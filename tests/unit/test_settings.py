@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 from luneo.core import db
 from luneo.core.errors import ConfigError, UsageError
-from luneo.core.settings import load_settings
+from luneo.core.settings import MigrationSettings, PoolSettings, load_settings
 
 
 @pytest.fixture(autouse=True)
@@ -19,6 +20,9 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
         "LUNEO_LOCK_WAIT",
         "LUNEO_DDL_LOCK_TIMEOUT",
         "LUNEO_DDL_RETRIES",
+        "LUNEO_POOL_MIN_SIZE",
+        "LUNEO_POOL_MAX_SIZE",
+        "LUNEO_POOL_TIMEOUT",
     ):
         monkeypatch.delenv(name, raising=False)
 
@@ -27,7 +31,10 @@ def test_no_url_anywhere_means_the_embedded_default(tmp_path: Path) -> None:
     settings = load_settings(tmp_path)
     assert settings.database_url is None
     assert settings.embedded_dir == tmp_path.resolve() / ".luneo"
-    assert (settings.lock_wait_seconds, settings.ddl_lock_timeout, settings.ddl_retries) == (60.0, "5s", 3)
+    assert settings.migrations == MigrationSettings(
+        lock_wait_seconds=60.0, ddl_lock_timeout="5s", ddl_retries=3
+    )
+    assert settings.pool == PoolSettings(min_size=1, max_size=10, timeout=30.0)
 
 
 def test_flag_beats_environment_beats_dotenv(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -36,7 +43,8 @@ def test_flag_beats_environment_beats_dotenv(tmp_path: Path, monkeypatch: pytest
     monkeypatch.setenv("DATABASE_URL", "postgresql://env@h/db")
     assert load_settings(tmp_path).database_url == "postgresql://env@h/db"
     assert load_settings(tmp_path, "postgresql://flag@h/db").database_url == "postgresql://flag@h/db"
-    assert load_settings(tmp_path).lock_wait_seconds == 7.0
+    assert load_settings(tmp_path).migrations.lock_wait_seconds == 7.0
+    assert "LUNEO_LOCK_WAIT" not in os.environ  # .env is read, never written into the process
 
 
 def test_supabase_db_url_is_read_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -54,6 +62,32 @@ def test_bad_settings_are_one_line_errors(tmp_path: Path, monkeypatch: pytest.Mo
         load_settings(tmp_path)
 
 
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("LUNEO_DDL_RETRIES", "many", "LUNEO_DDL_RETRIES must be a whole number"),
+        ("LUNEO_DDL_RETRIES", "-1", "LUNEO_DDL_RETRIES must be at least 0"),
+        ("LUNEO_DDL_LOCK_TIMEOUT", "5s; drop table x", "LUNEO_DDL_LOCK_TIMEOUT must be a Postgres duration"),
+        ("LUNEO_POOL_MAX_SIZE", "0", "LUNEO_POOL_MAX_SIZE must be at least 1"),
+        ("LUNEO_POOL_MIN_SIZE", "20", r"LUNEO_POOL_MAX_SIZE \(10\) is below LUNEO_POOL_MIN_SIZE \(20\)"),
+    ],
+)
+def test_each_component_reads_its_settings_through_one_reader(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, value: str, message: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError, match=message):
+        load_settings(tmp_path)
+
+
+def test_component_settings_from_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / ".env").write_text("LUNEO_POOL_MAX_SIZE=4\nLUNEO_DDL_LOCK_TIMEOUT=200ms\n")
+    monkeypatch.setenv("LUNEO_POOL_MIN_SIZE", "2")
+    settings = load_settings(tmp_path)
+    assert settings.pool == PoolSettings(min_size=2, max_size=4, timeout=30.0)
+    assert settings.migrations.ddl_lock_timeout == "200ms"
+
+
 def test_url_helpers() -> None:
     assert db.redact("postgresql://u:s3cret@h:5432/d") == "postgresql://u:***@h:5432/d"
     assert db.uses_transaction_pooler("postgresql://u@aws-0.pooler.supabase.com:6543/postgres")
@@ -63,3 +97,5 @@ def test_url_helpers() -> None:
     assert not db.is_local("postgresql://u@db.x.supabase.co/d")
     assert db.with_database("postgresql://u:@/a?host=/tmp/s", "b") == "postgresql://u:@/b?host=/tmp/s"
     assert db.describe_target("postgresql://u:pw@h:6000/d") == "u@h:6000/d"
+    assert db.redact("host=h user=u password='a b' dbname=d") == "host=h user=u password=*** dbname=d"
+    assert db.database_name("postgresql://u@h:5432/shop") == "shop"

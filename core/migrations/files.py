@@ -1,8 +1,8 @@
 """The project's SQL files: discovery, checksums, headers and parsing with pglast.
 
-Layout (DESIGN.md section 3), relative to the project directory:
+Layout, relative to the project directory (the Supabase stand-in is not here: it ships with
+the tool, see `luneo.core.compat`):
 
-    supabase/compat/*.sql           Supabase stand-in, installed where `auth` is missing
     supabase/migrations/<14 digits>_<name>.sql   versioned, applied once, immutable
     supabase/functions/**/*.sql     repeatable, re-applied when their checksum changes
     supabase/policies/**/*.sql      repeatable and declarative
@@ -16,9 +16,9 @@ import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from luneo.core.errors import SqlSyntaxError, UsageError
+from luneo.core.errors import MissingExtra, SqlSyntaxError, UsageError
 
 Kind = Literal["compat", "versioned", "repeatable", "seed"]
 
@@ -37,9 +37,9 @@ class Statement:
 @dataclass(frozen=True)
 class SqlFile:
     kind: Kind
-    path: Path
     rel: str
-    """Path relative to the project directory, with forward slashes: the ledger key."""
+    """The ledger key: the path relative to the project directory, with forward slashes
+    (`luneo:compat/<name>` for the stand-in's files)."""
     text: str
     version: str | None = None
     name: str | None = None
@@ -71,13 +71,20 @@ class SqlFile:
 @dataclass(frozen=True)
 class Project:
     root: Path
-    compat: list[SqlFile]
     versioned: list[SqlFile]
     repeatable: list[SqlFile]
     seed: SqlFile | None
 
 
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
+
+
+def _pglast() -> Any:
+    try:
+        import pglast
+    except ImportError:
+        raise MissingExtra("reading SQL files (the Postgres parser)", "migrations") from None
+    return pglast
 
 
 def syntax_error_line(text: str, error: Exception) -> int:
@@ -88,7 +95,7 @@ def syntax_error_line(text: str, error: Exception) -> int:
     byte >= 0x80 as an identifier character, so a copy with each non-ASCII character replaced
     by one ASCII letter tokenizes the same; its error position is the right one.
     """
-    import pglast
+    pglast = _pglast()
     from pglast.parser import ParseError
 
     location = error.args[1] if len(error.args) > 1 else None
@@ -105,7 +112,7 @@ def syntax_error_line(text: str, error: Exception) -> int:
 
 def parse(text: str, rel: str) -> list[Statement]:
     """Split a file into statements with their line numbers; syntax errors name the line."""
-    import pglast
+    pglast = _pglast()
     from pglast.parser import ParseError
 
     try:
@@ -127,7 +134,7 @@ def _read(kind: Kind, path: Path, root: Path, **extra: str) -> SqlFile:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise UsageError(f"{path.relative_to(root)} is not UTF-8 text") from None
-    return SqlFile(kind=kind, path=path, rel=path.relative_to(root).as_posix(), text=text, **extra)
+    return SqlFile(kind=kind, rel=path.relative_to(root).as_posix(), text=text, **extra)
 
 
 def _sql_files(directory: Path) -> list[Path]:
@@ -162,7 +169,6 @@ def discover(root: Path) -> Project:
     seed_path = supabase / "seed.sql"
     return Project(
         root=root,
-        compat=[_read("compat", p, root) for p in _sql_files(supabase / "compat")],
         versioned=versioned,
         repeatable=repeatable,
         seed=_read("seed", seed_path, root) if seed_path.is_file() else None,

@@ -1,0 +1,25 @@
+"""The migration engine and the command API that the CLI and the tests call.
+
+- `files`: the project's SQL files (discovery, checksums, parsing with pglast).
+- `engine`: `Migrator` (status, apply, seed); `ledger`, `lock`, `drift`, `reset`: its parts.
+- `api`: `apply`, `status`, `verify`, `new`, `seed`, `reset`, `database_url` (re-exported here).
+Its named queries are the `.sql` files of this package.
+"""
+
+from luneo.core.migrations.api import apply, connection, database_url, new, reset, seed, status, verify
+from luneo.core.migrations.report import AppliedFile, ApplyReport, FileStatus, VerifyReport
+
+__all__ = [
+    "AppliedFile",
+    "ApplyReport",
+    "FileStatus",
+    "VerifyReport",
+    "apply",
+    "connection",
+    "database_url",
+    "new",
+    "reset",
+    "seed",
+    "status",
+    "verify",
+]

@@ -1,0 +1,115 @@
+"""`luneo db ...` as plain functions: the CLI formats their results, tests call them directly."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+from luneo.core import db
+from luneo.core.errors import MissingExtra, UsageError
+from luneo.core.migrations.engine import Migrator
+from luneo.core.migrations.files import VERSIONED_NAME, discover
+from luneo.core.migrations.lock import application_name, migration_lock
+from luneo.core.migrations.report import ApplyReport, FileStatus, VerifyReport
+from luneo.core.migrations.reset import drop_everything
+from luneo.core.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def database_url(settings: Settings) -> str:
+    """The configured URL, or the embedded server's (started if needed)."""
+    if settings.database_url:
+        return settings.database_url
+    from luneo.core import embedded
+
+    if not embedded.available():
+        raise MissingExtra("no database URL is set, and the embedded Postgres", "embedded")
+    return embedded.ensure_server(settings.embedded_dir)
+
+
+@contextmanager
+def connection(settings: Settings, command: str) -> Iterator[db.Connection]:
+    """A connection to the configured database, named after the command for pg_stat_activity."""
+    url = database_url(settings)
+    if db.uses_transaction_pooler(url):
+        log.warning(
+            "port 6543 is Supabase's transaction pooler, which breaks advisory locks and "
+            "session settings; use the direct connection (port 5432)",
+            extra={"action": "connect"},
+        )
+    with db.connect(url, application_name=application_name(command)) as conn:
+        yield conn
+
+
+@contextmanager
+def migrator(settings: Settings, command: str) -> Iterator[Migrator]:
+    project = discover(settings.project_dir)
+    with connection(settings, command) as conn:
+        yield Migrator(conn, project, settings.migrations)
+
+
+def apply(
+    settings: Settings, *, dry_run: bool = False, target: str | None = None, allow_out_of_order: bool = False
+) -> ApplyReport:
+    """Apply what is pending; see `Migrator.apply`."""
+    with migrator(settings, "db apply") as m:
+        return m.apply(dry_run=dry_run, target=target, allow_out_of_order=allow_out_of_order)
+
+
+def status(settings: Settings) -> list[FileStatus]:
+    with migrator(settings, "db status") as m:
+        return m.status()
+
+
+def verify(settings: Settings) -> VerifyReport:
+    """Compare files with the ledger and the catalog with its last recorded fingerprint."""
+    with migrator(settings, "db verify") as m:
+        files = m.status()
+        drift = m.drift()
+    problems = [f"{s.path}: {s.state}" for s in files if s.state != "applied"]
+    problems += [f"outside migrations: {d}" for d in drift]
+    return VerifyReport(files=files, drift=drift, problems=problems)
+
+
+def new(settings: Settings, name: str, *, now: datetime | None = None) -> Path:
+    """Create `supabase/migrations/<timestamp>_<name>.sql`, newer than every existing file."""
+    slug = re.sub(r"[^a-z0-9]+", "_", name.strip().lower()).strip("_")
+    if not slug:
+        raise UsageError("the migration name needs letters or digits, e.g. create_commerce_orders")
+    directory = settings.project_dir / "supabase" / "migrations"
+    directory.mkdir(parents=True, exist_ok=True)
+    existing = [m["version"] for p in directory.glob("*.sql") if (m := VERSIONED_NAME.match(p.name))]
+    stamp = int((now or datetime.now(UTC)).strftime("%Y%m%d%H%M%S"))
+    stamp = max([stamp, *(int(v) + 1 for v in existing)])
+    path = directory / f"{stamp}_{slug}.sql"
+    path.write_text(
+        f"-- {slug.replace('_', ' ')}\n"
+        "--\n"
+        "-- Purpose: <why this change>\n"
+        "-- Touches: <schemas, tables, functions>\n"
+        "-- Destructive: no\n\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def seed(settings: Settings) -> int:
+    """Load supabase/seed.sql in one transaction; the seed itself is written to be re-runnable."""
+    with migrator(settings, "db seed") as m:
+        return m.seed()
+
+
+def reset(settings: Settings, *, force: bool = False) -> ApplyReport:
+    """Drop everything the migrations made (and the stand-in, if any), then apply again."""
+    url = database_url(settings)
+    if not db.is_local(url) and not force:
+        raise UsageError(f"refusing to reset {db.describe_target(url)}, which is not local; pass --force")
+    with migrator(settings, "db reset") as m:
+        with migration_lock(m.conn, settings.migrations.lock_wait_seconds):
+            drop_everything(m.conn)
+        return m.apply()

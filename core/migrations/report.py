@@ -1,0 +1,62 @@
+"""What the migration commands return: plain data that the CLI prints and tests assert on."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class FileStatus:
+    path: str
+    kind: str
+    state: str
+    """applied | pending | changed | out-of-order | missing-file"""
+    version: str | None = None
+    checksum: str | None = None
+    applied_checksum: str | None = None
+
+
+@dataclass(frozen=True)
+class AppliedFile:
+    path: str
+    kind: str
+    duration_ms: int
+    statements: int
+    transactional: bool = True
+    dropped_policies: tuple[str, ...] = ()
+
+
+@dataclass
+class ApplyReport:
+    dry_run: bool
+    compat_installed: bool = False
+    applied: list[AppliedFile] = field(default_factory=list)
+    held_back: list[str] = field(default_factory=list)
+    skipped_in_dry_run: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    drift: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "dry_run": self.dry_run,
+            "compat_installed": self.compat_installed,
+            "applied": [vars(a) | {"dropped_policies": list(a.dropped_policies)} for a in self.applied],
+            "held_back": self.held_back,
+            "skipped_in_dry_run": self.skipped_in_dry_run,
+            "warnings": self.warnings,
+            "drift_before_apply": self.drift,
+        }
+
+
+@dataclass
+class VerifyReport:
+    files: list[FileStatus]
+    drift: list[str]
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def as_dict(self) -> dict[str, object]:
+        return {"ok": self.ok, "problems": self.problems, "drift": self.drift}
