@@ -1,0 +1,32 @@
+"""Checks behind ``luneo db lint``; every check reports :class:`Finding` objects.
+
+Two passes over the SQL files of a project, and (later) the security advisor, share one result
+type and one :class:`Severity` vocabulary (``error``, ``warning``, ``info``):
+
+* :func:`lint_migration` checks one versioned migration for operations that are unsafe on a
+  live database (long locks, failing rewrites, broken clients) and for Luneo's own rules (RLS on
+  every exposed table, ``search_path = ''`` on functions). :data:`RULES` lists the rule ids
+  with a one-line description, :data:`SEVERITIES` their default severity.
+* :func:`lint_style` runs sqlfluff with the project's ``.sqlfluff``.
+
+Modules:
+
+* ``findings``: :class:`Finding` and :class:`Severity`.
+* ``registry``: the ``Rule``, ``Hit`` and ``Context`` types and the registry of rules.
+* ``rules/``: one module per migration rule; ``rules/__init__.py`` states their order.
+* ``nodes``: helpers over pglast's AST shared by the rules.
+* ``directives``: ``-- luneo-lint: ignore ...`` comments and line positions.
+* ``migration``: the engine of :func:`lint_migration`.
+* ``style``: the sqlfluff wrapper (sqlfluff is imported only when it runs).
+
+The user documentation, with every rule, is ``docs/checks.md``.
+"""
+
+from __future__ import annotations
+
+from luneo.core.checks.findings import Finding, Severity
+from luneo.core.checks.migration import lint_migration
+from luneo.core.checks.registry import RULES, SEVERITIES
+from luneo.core.checks.style import lint_style
+
+__all__ = ["RULES", "SEVERITIES", "Finding", "Severity", "lint_migration", "lint_style"]
