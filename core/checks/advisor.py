@@ -12,7 +12,7 @@ from luneo.core import db
 from luneo.core.checks.findings import Finding, Severity
 from luneo.core.compat import SUPABASE_SCHEMAS
 
-__all__ = ["PREFIX", "RULES", "advise"]
+__all__ = ["PREFIX", "QUERIES", "RULES", "advise"]
 
 PREFIX = "advisor:"
 """Advisor findings carry the rule id with this prefix: `advisor:rls_disabled_in_public`."""
@@ -31,16 +31,16 @@ RULES: dict[str, str] = {
 }
 """Every rule, with a one-line description."""
 
-_QUERIES = db.Queries.load("luneo.core.checks")
+QUERIES = db.Queries.load("luneo.core.checks")
 _RANK = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
 
 
 def advise(conn: db.Connection) -> list[Finding]:
     """Run every rule; findings sorted by severity (most severe first), then rule, then object."""
-    schemas = conn.scalar(_QUERIES["advisor_schemas"], {"excluded": list(SUPABASE_SCHEMAS)})
+    schemas = conn.scalar(QUERIES["advisor_schemas"], {"excluded": list(SUPABASE_SCHEMAS)})
     found = [
         Finding(path=obj, line=0, rule=PREFIX + name, severity=Severity(level), message=detail)
         for rule in RULES
-        for name, level, obj, detail in conn.execute(_QUERIES[f"advisor_{rule}"], {"schemas": schemas})
+        for name, level, obj, detail in conn.execute(QUERIES[f"advisor_{rule}"], {"schemas": schemas})
     ]
     return sorted(found, key=lambda f: (_RANK[f.severity], f.rule, f.path, f.message))

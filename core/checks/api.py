@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from luneo.core.checks.findings import Finding, Severity
+from luneo.core.checks.findings import Finding
 from luneo.core.checks.migration import lint_migration
 from luneo.core.checks.style import lint_style
 from luneo.core.errors import MissingExtra
@@ -28,5 +28,5 @@ def lint(settings: Settings, *, database: bool = False) -> list[Finding]:
         from luneo.core.checks.advisor import advise
 
         with connection(settings, "db lint") as conn:
-            findings += [f for f in advise(conn) if f.severity != Severity.INFO]
+            findings += [f for f in advise(conn) if f.severity.fails_lint]
     return findings

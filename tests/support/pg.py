@@ -12,7 +12,7 @@ from typing import Any, Self
 
 import psycopg
 from psycopg import sql
-from psycopg.rows import dict_row
+from psycopg.rows import dict_row, tuple_row
 from psycopg.types.json import Jsonb
 
 from luneo.core import embedded
@@ -48,24 +48,25 @@ class Superuser:
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self._conn: psycopg.Connection[dict[str, Any]] | None = None
+        self._conn: psycopg.Connection[Any] | None = None
 
-    def _connection(self) -> psycopg.Connection[dict[str, Any]]:
+    def _run(self, query: str | sql.Composable, params: Any, row_factory: Any) -> list[Any]:
         if self._conn is None or self._conn.closed:
-            self._conn = psycopg.connect(self.url, autocommit=True, row_factory=dict_row)
-        return self._conn
+            self._conn = psycopg.connect(self.url, autocommit=True)
+        with self._conn.cursor(row_factory=row_factory) as cur:
+            cur.execute(query, params)  # type: ignore[arg-type]
+            return cur.fetchall() if cur.description else []
 
     def __call__(self, query: str | sql.Composable, params: Any = None) -> list[dict[str, Any]]:
         """The rows as dicts (empty for a statement that returns none)."""
-        cur = self._connection().execute(query, params)  # type: ignore[arg-type]
-        return cur.fetchall() if cur.description else []
+        return self._run(query, params, dict_row)
 
     def tuples(self, query: str | sql.Composable, params: Any = None) -> list[tuple[Any, ...]]:
-        return [tuple(row.values()) for row in self(query, params)]
+        return self._run(query, params, tuple_row)
 
     def scalar(self, query: str | sql.Composable, params: Any = None) -> Any:
-        rows = self(query, params)
-        return next(iter(rows[0].values())) if rows else None
+        rows = self.tuples(query, params)
+        return rows[0][0] if rows else None
 
     def close(self) -> None:
         if self._conn is not None:
