@@ -5,7 +5,7 @@
 -- function that PostgREST exposes (POST /rpc/<name>). The checks, and the reason the private
 -- function is security definer, are in the private function.
 -- Errors (docs/errors.md): LU030 erasure not requested, LU031 only owner of a team with members,
--- LU001 no such user.
+-- LU032 no such user.
 
 -- == export_my_data ==============================================================================
 
@@ -169,7 +169,7 @@ declare
 begin
     select lower(u.email) into erased_email from auth.users as u where u.id = erase_account.user_id;
     if not found then
-        raise exception using errcode = 'LU001', message = 'no such user',
+        raise exception using errcode = 'LU032', message = 'no such user',
             detail = format('user_id=%s', erase_account.user_id);
     end if;
     if not exists (
