@@ -1,8 +1,10 @@
 """The audit trail: what private.tg_audit() records, who reads it, and that nobody edits it.
 
-The spec is supabase/functions/private/tg_audit.sql, the audit_logs table in
-supabase/migrations/20261121100300_create_audit_logs_and_billing_records.sql and
-supabase/policies/audit_logs.sql.
+The spec is supabase/functions/_shared/audit.sql (the trigger function), the `_500_audit`
+triggers bound in each audited table's feature file (functions/teams/*.sql,
+functions/api_keys/api_keys.sql, functions/billing/invoices.sql), the audit_logs table in
+supabase/migrations/20261121100300_create_shared_audit_logs_and_billing_records.sql and
+supabase/policies/_shared/audit_logs.sql.
 """
 
 from __future__ import annotations

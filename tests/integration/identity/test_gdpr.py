@@ -1,7 +1,7 @@
 """GDPR: the caller's data export, the erasure request, and the erasure itself (service role).
 
-The spec is supabase/functions/{private,public}/gdpr.sql, with the tables it reads and
-anonymises in supabase/migrations/2026112110*.sql.
+The spec is supabase/functions/identity/gdpr.sql, with the tables it reads and anonymises in
+supabase/migrations/2026112110*.sql; its error codes are registered in docs/errors.md.
 """
 
 from __future__ import annotations
@@ -330,7 +330,8 @@ def test_erasure_without_a_request_is_refused(api: PostgREST, team: Team) -> Non
 def test_erasing_an_unknown_user_is_refused(api: PostgREST) -> None:
     with pytest.raises(PostgrestError) as caught:
         api.service_role().rpc("erase_account", user_id=str(uuid.uuid4()))
-    assert caught.value.sqlstate == "LU001"
+    assert caught.value.sqlstate == "LU032"
+    assert caught.value.message == "no such user"
 
 
 def test_only_owner_of_a_team_with_members_is_refused(api: PostgREST, team: Team) -> None:

@@ -1,9 +1,9 @@
 """Profiles, teammates' cards, presence and sessions, through the PostgREST-faithful helper.
 
-The spec is supabase/migrations/20261121100000_create_profiles.sql and
-20261121100200_create_sessions_and_api_keys.sql, the functions in
-supabase/functions/{private,public}/{tg_create_profile,presence,permissions}.sql and the
-policies in supabase/policies/{profiles,user_sessions}.sql.
+The spec is supabase/migrations/20261121100000_create_identity_profiles.sql and
+20261121100200_create_identity_sessions_and_api_keys.sql, the functions in
+supabase/functions/identity/{profiles,presence}.sql and teams/members.sql (member_profiles), and
+the policies in supabase/policies/identity/{profiles,user_sessions}.sql.
 """
 
 from __future__ import annotations

@@ -1,6 +1,13 @@
--- API keys: create (plaintext returned once), revoke, and the PostgREST db-pre-request check.
--- Called through the public wrappers in supabase/functions/public/api_keys.sql.
+-- API keys: create (plaintext returned once), revoke, the PostgREST db-pre-request check and
+-- the usage counter; and the triggers on public.api_keys.
 -- Repeatable: re-applied by `luneo db apply` whenever this file changes.
+--
+-- Each private function is followed by its public wrapper: a thin security-invoker `language sql`
+-- function that PostgREST exposes (POST /rpc/<name>). The checks, and the reason the private
+-- function is security definer, are in the private function.
+-- Errors (docs/errors.md): LU020 API key not found; the pre-request check answers PT401, PT429.
+
+-- == create_api_key ==============================================================================
 
 create or replace function private.create_api_key(
     organization_id uuid, name text, scopes text[], rate_limit integer, expires_at timestamptz
@@ -38,6 +45,30 @@ comment on function private.create_api_key(uuid, text, text[], integer, timestam
 revoke execute on function private.create_api_key(uuid, text, text[], integer, timestamptz) from public, anon;
 grant execute on function private.create_api_key(uuid, text, text[], integer, timestamptz) to authenticated;
 
+-- the RPC: POST /rpc/create_api_key
+create or replace function public.create_api_key(
+    organization_id uuid,
+    name text,
+    scopes text[] default '{read}',
+    rate_limit integer default 1000,
+    expires_at timestamptz default null
+)
+returns jsonb
+language sql
+security invoker
+set search_path = ''
+as $$
+    select * from private.create_api_key(create_api_key.organization_id, create_api_key.name, create_api_key.scopes, create_api_key.rate_limit, create_api_key.expires_at)
+$$;
+
+comment on function public.create_api_key(uuid, text, text[], integer, timestamptz) is
+'Creates an API key (api_keys.manage). Returns {api_key, key}: the key is shown only here.';
+
+revoke execute on function public.create_api_key(uuid, text, text[], integer, timestamptz) from public, anon;
+grant execute on function public.create_api_key(uuid, text, text[], integer, timestamptz) to authenticated;
+
+-- == revoke_api_key ==============================================================================
+
 create or replace function private.revoke_api_key(api_key_id uuid)
 returns public.api_keys
 language plpgsql
@@ -65,6 +96,24 @@ comment on function private.revoke_api_key(uuid) is 'Revokes an API key for good
 
 revoke execute on function private.revoke_api_key(uuid) from public, anon;
 grant execute on function private.revoke_api_key(uuid) to authenticated;
+
+-- the RPC: POST /rpc/revoke_api_key
+create or replace function public.revoke_api_key(api_key_id uuid)
+returns public.api_keys
+language sql
+security invoker
+set search_path = ''
+as $$
+    select * from private.revoke_api_key(revoke_api_key.api_key_id)
+$$;
+
+comment on function public.revoke_api_key(uuid) is
+'Revokes an API key for good (api_keys.manage). LU020 when the key is not visible to the caller.';
+
+revoke execute on function public.revoke_api_key(uuid) from public, anon;
+grant execute on function public.revoke_api_key(uuid) to authenticated;
+
+-- == check_api_key: PostgREST db-pre-request =====================================================
 
 create or replace function private.check_api_key()
 returns void
@@ -130,6 +179,8 @@ comment on function private.check_api_key() is
 revoke execute on function private.check_api_key() from public;
 grant execute on function private.check_api_key() to anon, authenticated, service_role;
 
+-- == record_api_key_usage (maintenance) ==========================================================
+
 create or replace function private.record_api_key_usage(api_key_id uuid, calls integer default 1)
 returns void
 language sql
@@ -152,3 +203,11 @@ comment on function private.record_api_key_usage(uuid, integer) is
 
 revoke execute on function private.record_api_key_usage(uuid, integer) from public, anon, authenticated;
 grant execute on function private.record_api_key_usage(uuid, integer) to service_role;
+
+-- == triggers on public.api_keys =================================================================
+
+create or replace trigger _100_set_updated_at before update on public.api_keys
+for each row execute function private.tg_set_updated_at();
+
+create or replace trigger _500_audit after insert or update or delete on public.api_keys
+for each row execute function private.tg_audit();

@@ -1,6 +1,14 @@
--- Organisation lifecycle: create (caller becomes owner), transfer ownership, leave.
--- Called through the public wrappers in supabase/functions/public/organizations.sql.
+-- Organisation lifecycle: create (caller becomes owner), transfer ownership, leave; and the
+-- triggers on public.organizations.
 -- Repeatable: re-applied by `luneo db apply` whenever this file changes.
+--
+-- Each private function is followed by its public wrapper: a thin security-invoker `language sql`
+-- function that PostgREST exposes (POST /rpc/<name>). The checks, and the reason the private
+-- function is security definer, are in the private function.
+-- Errors (docs/errors.md): LU009 not a member, LU012 new owner not an active admin; leaving or
+-- handing over also meets the member guards of teams/members.sql (LU010, LU011).
+
+-- == create_organization =========================================================================
 
 create or replace function private.create_organization(name text, slug text)
 returns public.organizations
@@ -34,6 +42,24 @@ comment on function private.create_organization(text, text) is
 
 revoke execute on function private.create_organization(text, text) from public, anon;
 grant execute on function private.create_organization(text, text) to authenticated;
+
+-- the RPC: POST /rpc/create_organization
+create or replace function public.create_organization(name text, slug text)
+returns public.organizations
+language sql
+security invoker
+set search_path = ''
+as $$
+    select * from private.create_organization(create_organization.name, create_organization.slug)
+$$;
+
+comment on function public.create_organization(text, text) is
+'Creates an organisation and makes the caller its owner. 23505 (HTTP 409) when the slug is taken.';
+
+revoke execute on function public.create_organization(text, text) from public, anon;
+grant execute on function public.create_organization(text, text) to authenticated;
+
+-- == transfer_ownership ==========================================================================
 
 create or replace function private.transfer_ownership(organization_id uuid, new_owner_id uuid)
 returns public.team_members
@@ -77,6 +103,24 @@ comment on function private.transfer_ownership(uuid, uuid) is
 revoke execute on function private.transfer_ownership(uuid, uuid) from public, anon;
 grant execute on function private.transfer_ownership(uuid, uuid) to authenticated;
 
+-- the RPC: POST /rpc/transfer_ownership
+create or replace function public.transfer_ownership(organization_id uuid, new_owner_id uuid)
+returns public.team_members
+language sql
+security invoker
+set search_path = ''
+as $$
+    select * from private.transfer_ownership(transfer_ownership.organization_id, transfer_ownership.new_owner_id)
+$$;
+
+comment on function public.transfer_ownership(uuid, uuid) is
+'The calling owner makes an active admin owner and becomes admin. LU012 if the target is not an active admin.';
+
+revoke execute on function public.transfer_ownership(uuid, uuid) from public, anon;
+grant execute on function public.transfer_ownership(uuid, uuid) to authenticated;
+
+-- == leave_organization ==========================================================================
+
 create or replace function private.leave_organization(organization_id uuid)
 returns void
 language plpgsql
@@ -103,3 +147,28 @@ comment on function private.leave_organization(uuid) is
 
 revoke execute on function private.leave_organization(uuid) from public, anon;
 grant execute on function private.leave_organization(uuid) to authenticated;
+
+-- the RPC: POST /rpc/leave_organization
+create or replace function public.leave_organization(organization_id uuid)
+returns void
+language sql
+security invoker
+set search_path = ''
+as $$
+    select * from private.leave_organization(leave_organization.organization_id)
+$$;
+
+comment on function public.leave_organization(uuid) is
+'Removes the caller from the organisation. LU010 for its last owner, LU009 when not a member.';
+
+revoke execute on function public.leave_organization(uuid) from public, anon;
+grant execute on function public.leave_organization(uuid) to authenticated;
+
+-- == triggers on public.organizations ============================================================
+
+create or replace trigger _100_set_updated_at before update on public.organizations
+for each row execute function private.tg_set_updated_at();
+
+-- argument 'id': an organisation's audit rows carry its own id as organization_id
+create or replace trigger _500_audit after insert or update or delete on public.organizations
+for each row execute function private.tg_audit('id');

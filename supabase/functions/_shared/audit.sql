@@ -1,4 +1,4 @@
--- private.tg_audit(): one generic audit trigger for the sensitive tables.
+-- private.tg_audit(): one generic audit trigger for the sensitive tables, and its helpers.
 -- Repeatable: re-applied by `luneo db apply` whenever this file changes.
 --
 -- Records actor (JWT sub and role), organisation, table, operation, and for updates only the
@@ -7,6 +7,15 @@
 -- The client's ip and user agent come from the request headers PostgREST sets (x-forwarded-for,
 -- user-agent).
 -- Trigger argument 0 names the organisation column (default organization_id).
+--
+-- Binds no table: each audited table's feature file binds it, after every other after trigger
+-- but event emission (so that a change refused by an invariant never reaches the log):
+--   create or replace trigger _500_audit after insert or update or delete on public.<table>
+--   for each row execute function private.tg_audit();
+-- Audited today: organizations, team_members, team_roles, invitations (teams), api_keys
+-- (api_keys) and invoices (billing).
+
+-- == redact_secrets ==============================================================================
 
 create or replace function private.redact_secrets(data jsonb)
 returns jsonb
@@ -29,6 +38,8 @@ comment on function private.redact_secrets(jsonb) is
 'Replaces the values of secret-looking keys (…hash, …token, …secret, …password, …key) by "[redacted]".';
 
 revoke execute on function private.redact_secrets(jsonb) from public, anon, authenticated;
+
+-- == request_ip ==================================================================================
 
 create or replace function private.request_ip()
 returns inet
@@ -54,6 +65,8 @@ comment on function private.request_ip() is
 
 revoke execute on function private.request_ip() from public, anon;
 grant execute on function private.request_ip() to authenticated, service_role;
+
+-- == tg_audit ====================================================================================
 
 create or replace function private.tg_audit()
 returns trigger
@@ -105,17 +118,3 @@ comment on function private.tg_audit() is
 'Trigger function (after, per row): appends the change to public.audit_logs, secrets redacted.';
 
 revoke execute on function private.tg_audit() from public, anon, authenticated;
-
--- the audited tables
-create or replace trigger audit after insert or update or delete on public.organizations
-for each row execute function private.tg_audit('id');
-create or replace trigger audit after insert or update or delete on public.team_members
-for each row execute function private.tg_audit();
-create or replace trigger audit after insert or update or delete on public.team_roles
-for each row execute function private.tg_audit();
-create or replace trigger audit after insert or update or delete on public.invitations
-for each row execute function private.tg_audit();
-create or replace trigger audit after insert or update or delete on public.api_keys
-for each row execute function private.tg_audit();
-create or replace trigger audit after insert or update or delete on public.invoices
-for each row execute function private.tg_audit();

@@ -1,4 +1,5 @@
--- Invariants of team_members, enforced for every writer (API, RPCs, service role):
+-- Members: seats, teammates' public cards, and the invariants of public.team_members,
+-- enforced by triggers for every writer (API, RPCs, service role):
 --   * only an owner adds, changes or removes an owner row (outside the API, e.g. the service
 --     role, anyone may), except the very first owner of a new organisation and a member
 --     leaving (deleting their own row);
@@ -9,6 +10,70 @@
 -- Owner and seat changes lock the organisation row, so concurrent changes are serialised: two
 -- acceptances racing for the last seat cannot both win, two owners cannot both step down.
 -- Repeatable: re-applied by `luneo db apply` whenever this file changes.
+--
+-- Errors (docs/errors.md): LU005 seat limit, LU010 last active owner, LU011 owner role by an owner only.
+
+-- == seats_used ==================================================================================
+
+create or replace function private.seats_used(organization_id uuid)
+returns integer
+language sql
+stable
+security definer
+set search_path = ''
+as $$
+    select count(*)::integer from public.team_members as m
+    where m.organization_id = seats_used.organization_id and m.status in ('pending', 'active')
+$$;
+
+comment on function private.seats_used(uuid) is 'Members occupying a seat (pending or active).';
+
+revoke execute on function private.seats_used(uuid) from public, anon;
+grant execute on function private.seats_used(uuid) to authenticated, service_role;
+
+-- == member_profiles =============================================================================
+
+create or replace function private.member_profiles()
+returns table (id uuid, full_name text, avatar_url text, status public.presence_status)
+language sql
+stable
+security definer
+set search_path = ''
+as $$
+    select p.id, p.full_name, p.avatar_url, p.status
+    from public.profiles as p
+    where p.id in (
+        select other.user_id
+        from public.team_members as mine
+        inner join public.team_members as other on other.organization_id = mine.organization_id
+        where mine.user_id = (select auth.uid()) and mine.status = 'active' and other.status <> 'suspended'
+    )
+$$;
+
+comment on function private.member_profiles() is
+'The public card (name, avatar, presence) of everyone sharing an organisation with the caller.';
+
+revoke execute on function private.member_profiles() from public, anon;
+grant execute on function private.member_profiles() to authenticated, service_role;
+
+-- the RPC: GET or POST /rpc/member_profiles
+create or replace function public.member_profiles()
+returns table (id uuid, full_name text, avatar_url text, status public.presence_status)
+language sql
+stable
+security invoker
+set search_path = ''
+as $$
+    select * from private.member_profiles()
+$$;
+
+comment on function public.member_profiles() is
+'Name, avatar and presence of everyone sharing an organisation with the caller (GET /rpc/member_profiles).';
+
+revoke execute on function public.member_profiles() from public, anon;
+grant execute on function public.member_profiles() to authenticated;
+
+-- == tg_guard_team_members: who may write which member row =======================================
 
 create or replace function private.tg_guard_team_members()
 returns trigger
@@ -88,6 +153,8 @@ comment on function private.tg_guard_team_members() is
 
 revoke execute on function private.tg_guard_team_members() from public, anon, authenticated;
 
+-- == tg_keep_an_owner ============================================================================
+
 create or replace function private.tg_keep_an_owner()
 returns trigger
 language plpgsql
@@ -116,8 +183,16 @@ comment on function private.tg_keep_an_owner() is
 
 revoke execute on function private.tg_keep_an_owner() from public, anon, authenticated;
 
-create or replace trigger guard before insert or update or delete on public.team_members
+-- == triggers on public.team_members =============================================================
+
+create or replace trigger _100_set_updated_at before update on public.team_members
+for each row execute function private.tg_set_updated_at();
+
+create or replace trigger _200_guard before insert or update or delete on public.team_members
 for each row execute function private.tg_guard_team_members();
 
-create or replace trigger keep_an_owner after update or delete on public.team_members
+create or replace trigger _300_keep_an_owner after update or delete on public.team_members
 for each row when (old.role = 'owner') execute function private.tg_keep_an_owner();
+
+create or replace trigger _500_audit after insert or update or delete on public.team_members
+for each row execute function private.tg_audit();

@@ -1,11 +1,17 @@
--- Invitations: create (token returned once), accept, decline, revoke, resend, expire.
--- Called through the public wrappers in supabase/functions/public/invitations.sql.
+-- Invitations: create (token returned once), accept, decline, revoke, resend, expire; and the
+-- triggers on public.invitations.
 -- Repeatable: re-applied by `luneo db apply` whenever this file changes.
 --
--- Errors (stable, documented in the README):
+-- Each private function is followed by its public wrapper: a thin security-invoker `language sql`
+-- function that PostgREST exposes (POST /rpc/<name>). The checks, and the reason the private
+-- function is security definer, are in the private function.
+--
+-- Errors (stable, registered in docs/errors.md):
 --   LU001 invitation not found   LU002 expired        LU003 revoked        LU004 wrong email
 --   LU005 seat limit reached      LU006 already answered (accepted by someone else or declined)
 --   LU007 already a member        LU008 already invited (use resend)
+
+-- == token and state checks ======================================================================
 
 create or replace function private.invitation_for_token(token text)
 returns public.invitations
@@ -88,6 +94,8 @@ comment on function private.check_invitation_email(public.invitations, uuid) is
 
 revoke execute on function private.check_invitation_email(public.invitations, uuid) from public, anon, authenticated;
 
+-- == create_invitation ===========================================================================
+
 create or replace function private.create_invitation(
     organization_id uuid, email text, role public.team_role, custom_role_id uuid
 )
@@ -156,6 +164,29 @@ comment on function private.create_invitation(uuid, text, public.team_role, uuid
 revoke execute on function private.create_invitation(uuid, text, public.team_role, uuid) from public, anon;
 grant execute on function private.create_invitation(uuid, text, public.team_role, uuid) to authenticated;
 
+-- the RPC: POST /rpc/create_invitation
+create or replace function public.create_invitation(
+    organization_id uuid,
+    email text,
+    role public.team_role default 'viewer',
+    custom_role_id uuid default null
+)
+returns jsonb
+language sql
+security invoker
+set search_path = ''
+as $$
+    select * from private.create_invitation(create_invitation.organization_id, create_invitation.email, create_invitation.role, create_invitation.custom_role_id)
+$$;
+
+comment on function public.create_invitation(uuid, text, public.team_role, uuid) is
+'Invites an address (invitations.manage). Returns {invitation, token}: the token is shown only here.';
+
+revoke execute on function public.create_invitation(uuid, text, public.team_role, uuid) from public, anon;
+grant execute on function public.create_invitation(uuid, text, public.team_role, uuid) to authenticated;
+
+-- == accept_invitation ===========================================================================
+
 create or replace function private.accept_invitation(token text)
 returns public.team_members
 language plpgsql
@@ -210,6 +241,24 @@ comment on function private.accept_invitation(text) is
 revoke execute on function private.accept_invitation(text) from public, anon;
 grant execute on function private.accept_invitation(text) to authenticated;
 
+-- the RPC: POST /rpc/accept_invitation
+create or replace function public.accept_invitation(token text)
+returns public.team_members
+language sql
+security invoker
+set search_path = ''
+as $$
+    select * from private.accept_invitation(accept_invitation.token)
+$$;
+
+comment on function public.accept_invitation(text) is
+'Joins with the invitation''s role; the caller''s email must match. Idempotent once accepted.';
+
+revoke execute on function public.accept_invitation(text) from public, anon;
+grant execute on function public.accept_invitation(text) to authenticated;
+
+-- == decline_invitation ==========================================================================
+
 create or replace function private.decline_invitation(token text)
 returns void
 language plpgsql
@@ -233,6 +282,24 @@ comment on function private.decline_invitation(text) is 'The invitee turns the i
 
 revoke execute on function private.decline_invitation(text) from public, anon;
 grant execute on function private.decline_invitation(text) to authenticated;
+
+-- the RPC: POST /rpc/decline_invitation
+create or replace function public.decline_invitation(token text)
+returns void
+language sql
+security invoker
+set search_path = ''
+as $$
+    select * from private.decline_invitation(decline_invitation.token)
+$$;
+
+comment on function public.decline_invitation(text) is
+'The invitee turns the invitation down.';
+
+revoke execute on function public.decline_invitation(text) from public, anon;
+grant execute on function public.decline_invitation(text) to authenticated;
+
+-- == managed_invitation: an invitation the caller may manage =====================================
 
 create or replace function private.managed_invitation(invitation_id uuid)
 returns public.invitations
@@ -259,6 +326,8 @@ comment on function private.managed_invitation(uuid) is
 
 revoke execute on function private.managed_invitation(uuid) from public, anon, authenticated;
 
+-- == revoke_invitation ===========================================================================
+
 create or replace function private.revoke_invitation(invitation_id uuid)
 returns public.invitations
 language plpgsql
@@ -284,6 +353,24 @@ comment on function private.revoke_invitation(uuid) is
 
 revoke execute on function private.revoke_invitation(uuid) from public, anon;
 grant execute on function private.revoke_invitation(uuid) to authenticated;
+
+-- the RPC: POST /rpc/revoke_invitation
+create or replace function public.revoke_invitation(invitation_id uuid)
+returns public.invitations
+language sql
+security invoker
+set search_path = ''
+as $$
+    select * from private.revoke_invitation(revoke_invitation.invitation_id)
+$$;
+
+comment on function public.revoke_invitation(uuid) is
+'Revokes an invitation (invitations.manage): its token stops working.';
+
+revoke execute on function public.revoke_invitation(uuid) from public, anon;
+grant execute on function public.revoke_invitation(uuid) to authenticated;
+
+-- == resend_invitation ===========================================================================
 
 create or replace function private.resend_invitation(invitation_id uuid)
 returns jsonb
@@ -323,6 +410,24 @@ comment on function private.resend_invitation(uuid) is
 revoke execute on function private.resend_invitation(uuid) from public, anon;
 grant execute on function private.resend_invitation(uuid) to authenticated;
 
+-- the RPC: POST /rpc/resend_invitation
+create or replace function public.resend_invitation(invitation_id uuid)
+returns jsonb
+language sql
+security invoker
+set search_path = ''
+as $$
+    select * from private.resend_invitation(resend_invitation.invitation_id)
+$$;
+
+comment on function public.resend_invitation(uuid) is
+'New token and 7-day expiry for a pending or expired invitation. Returns {invitation, token}.';
+
+revoke execute on function public.resend_invitation(uuid) from public, anon;
+grant execute on function public.resend_invitation(uuid) to authenticated;
+
+-- == expire_invitations (maintenance) ============================================================
+
 create or replace function private.expire_invitations()
 returns integer
 language sql
@@ -343,3 +448,11 @@ comment on function private.expire_invitations() is
 
 revoke execute on function private.expire_invitations() from public, anon, authenticated;
 grant execute on function private.expire_invitations() to service_role;
+
+-- == triggers on public.invitations ==============================================================
+
+create or replace trigger _100_set_updated_at before update on public.invitations
+for each row execute function private.tg_set_updated_at();
+
+create or replace trigger _500_audit after insert or update or delete on public.invitations
+for each row execute function private.tg_audit();

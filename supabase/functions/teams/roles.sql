@@ -1,5 +1,8 @@
--- private.tg_check_role_permissions(): custom roles carry only catalogued, grantable permissions.
+-- Custom roles: public.team_roles carries only catalogued, grantable permissions; and the
+-- triggers on public.team_roles.
 -- Repeatable: re-applied by `luneo db apply` whenever this file changes.
+
+-- == tg_check_role_permissions ===================================================================
 
 create or replace function private.tg_check_role_permissions()
 returns trigger
@@ -31,5 +34,13 @@ comment on function private.tg_check_role_permissions() is
 
 revoke execute on function private.tg_check_role_permissions() from public, anon, authenticated;
 
-create or replace trigger check_permissions before insert or update of permissions on public.team_roles
+-- == triggers on public.team_roles ===============================================================
+
+create or replace trigger _100_set_updated_at before update on public.team_roles
+for each row execute function private.tg_set_updated_at();
+
+create or replace trigger _200_check_permissions before insert or update of permissions on public.team_roles
 for each row execute function private.tg_check_role_permissions();
+
+create or replace trigger _500_audit after insert or update or delete on public.team_roles
+for each row execute function private.tg_audit();

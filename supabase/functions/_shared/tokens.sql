@@ -1,6 +1,8 @@
 -- Secret tokens (invitation tokens, API keys): generated here, stored only as SHA-256.
 -- Repeatable: re-applied by `luneo db apply` whenever this file changes.
 
+-- == new_token ===================================================================================
+
 create or replace function private.new_token(prefix text)
 returns text
 language sql
@@ -17,6 +19,8 @@ comment on function private.new_token(text) is
 'A new secret: the prefix followed by 244 random bits in URL-safe base64 (core gen_random_uuid only).';
 
 revoke execute on function private.new_token(text) from public, anon, authenticated;
+
+-- == hash_token ==================================================================================
 
 create or replace function private.hash_token(token text)
 returns bytea

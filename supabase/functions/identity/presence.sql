@@ -1,6 +1,11 @@
 -- Presence: heartbeat, manual status, and the sweep that marks idle users offline.
--- Called through the public wrappers in supabase/functions/public/presence.sql.
 -- Repeatable: re-applied by `luneo db apply` whenever this file changes.
+--
+-- Each private function is followed by its public wrapper: a thin security-invoker `language sql`
+-- function that PostgREST exposes (POST /rpc/<name>). The checks, and the reason the private
+-- function is security definer, are in the private function.
+
+-- == heartbeat ===================================================================================
 
 create or replace function private.heartbeat(device_name text, device_type text)
 returns public.profiles
@@ -48,6 +53,24 @@ comment on function private.heartbeat(text, text) is
 revoke execute on function private.heartbeat(text, text) from public, anon;
 grant execute on function private.heartbeat(text, text) to authenticated;
 
+-- the RPC: POST /rpc/heartbeat
+create or replace function public.heartbeat(device_name text default null, device_type text default null)
+returns public.profiles
+language sql
+security invoker
+set search_path = ''
+as $$
+    select * from private.heartbeat(heartbeat.device_name, heartbeat.device_type)
+$$;
+
+comment on function public.heartbeat(text, text) is
+'Call every minute or so while the app is open: marks the caller online and records the session.';
+
+revoke execute on function public.heartbeat(text, text) from public, anon;
+grant execute on function public.heartbeat(text, text) to authenticated;
+
+-- == set_status ==================================================================================
+
 create or replace function private.set_status(status public.presence_status)
 returns public.profiles
 language plpgsql
@@ -75,6 +98,24 @@ comment on function private.set_status(public.presence_status) is
 
 revoke execute on function private.set_status(public.presence_status) from public, anon;
 grant execute on function private.set_status(public.presence_status) to authenticated;
+
+-- the RPC: POST /rpc/set_status
+create or replace function public.set_status(status public.presence_status)
+returns public.profiles
+language sql
+security invoker
+set search_path = ''
+as $$
+    select * from private.set_status(set_status.status)
+$$;
+
+comment on function public.set_status(public.presence_status) is
+'Sets a manual status (away, busy, offline) kept by heartbeats; online or null returns to automatic.';
+
+revoke execute on function public.set_status(public.presence_status) from public, anon;
+grant execute on function public.set_status(public.presence_status) to authenticated;
+
+-- == mark_inactive_offline (maintenance) =========================================================
 
 create or replace function private.mark_inactive_offline(idle interval default interval '5 minutes')
 returns integer

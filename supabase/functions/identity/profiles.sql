@@ -1,5 +1,8 @@
--- private.tg_create_profile(): creates the profile of every new auth user.
+-- Profiles: the profile of every new auth user, created by trigger from its sign-up metadata,
+-- and the triggers on public.profiles.
 -- Repeatable: re-applied by `luneo db apply` whenever this file changes.
+
+-- == tg_create_profile ===========================================================================
 
 create or replace function private.tg_create_profile()
 returns trigger
@@ -50,5 +53,14 @@ comment on function private.tg_create_profile() is
 
 revoke execute on function private.tg_create_profile() from public, anon, authenticated;
 
-create or replace trigger create_profile after insert on auth.users
+-- == triggers on auth.users ======================================================================
+
+-- band _100_ although after: it derives a row (the profile) from the change; Supabase owns
+-- auth.users and this is the only trigger Luneo puts on it
+create or replace trigger _100_create_profile after insert on auth.users
 for each row execute function private.tg_create_profile();
+
+-- == triggers on public.profiles =================================================================
+
+create or replace trigger _100_set_updated_at before update on public.profiles
+for each row execute function private.tg_set_updated_at();

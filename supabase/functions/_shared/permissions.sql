@@ -1,10 +1,14 @@
--- Permission helpers used by RLS policies and RPCs.
+-- Permission helpers: who the caller is, and what they may do in an organisation. Generic: the
+-- RLS policies (policies/**) and the RPCs of every feature call them.
 -- Repeatable: re-applied by `luneo db apply` whenever this file changes.
 --
--- Policies call `organization_id = any ((select private.organizations_with('<permission>'))::uuid[])`: the
--- wrapped call runs once per statement (an InitPlan), not once per row, and the comparison
--- stays index-friendly. RPCs call private.has_permission(organization_id, permission).
--- Both are security definer so that they can read team_members whatever its own policies say.
+-- Policies call `organization_id = any((select private.organizations_with('<permission>'))::uuid[])`:
+-- the wrapped call runs once per statement (an InitPlan), not once per row, and the comparison
+-- stays index-friendly. RPCs call private.require_permission(organization_id, permission), or
+-- private.has_permission() to filter. These are security definer so that they can read
+-- team_members whatever its own policies say.
+
+-- == require_user: the signed-in caller ==========================================================
 
 create or replace function private.require_user()
 returns uuid
@@ -30,6 +34,8 @@ comment on function private.require_user() is
 
 revoke execute on function private.require_user() from public;
 grant execute on function private.require_user() to anon, authenticated, service_role;
+
+-- == organizations_with: the organisations where the caller holds a permission ===================
 
 create or replace function private.organizations_with(permission text)
 returns uuid[]
@@ -72,6 +78,8 @@ comment on function private.organizations_with(text) is
 revoke execute on function private.organizations_with(text) from public, anon;
 grant execute on function private.organizations_with(text) to authenticated, service_role;
 
+-- == has_permission, require_permission: one organisation ========================================
+
 create or replace function private.has_permission(organization_id uuid, permission text)
 returns boolean
 language sql
@@ -113,6 +121,8 @@ comment on function private.require_permission(uuid, text) is
 revoke execute on function private.require_permission(uuid, text) from public, anon;
 grant execute on function private.require_permission(uuid, text) to authenticated, service_role;
 
+-- == holds_role_permissions: nobody hands out a custom role above themselves =====================
+
 create or replace function private.holds_role_permissions(organization_id uuid, custom_role_id uuid)
 returns boolean
 language sql
@@ -134,42 +144,3 @@ comment on function private.holds_role_permissions(uuid, uuid) is
 
 revoke execute on function private.holds_role_permissions(uuid, uuid) from public, anon;
 grant execute on function private.holds_role_permissions(uuid, uuid) to authenticated, service_role;
-
-create or replace function private.member_profiles()
-returns table (id uuid, full_name text, avatar_url text, status public.presence_status)
-language sql
-stable
-security definer
-set search_path = ''
-as $$
-    select p.id, p.full_name, p.avatar_url, p.status
-    from public.profiles as p
-    where p.id in (
-        select other.user_id
-        from public.team_members as mine
-        inner join public.team_members as other on other.organization_id = mine.organization_id
-        where mine.user_id = (select auth.uid()) and mine.status = 'active' and other.status <> 'suspended'
-    )
-$$;
-
-comment on function private.member_profiles() is
-'The public card (name, avatar, presence) of everyone sharing an organisation with the caller.';
-
-revoke execute on function private.member_profiles() from public, anon;
-grant execute on function private.member_profiles() to authenticated, service_role;
-
-create or replace function private.seats_used(organization_id uuid)
-returns integer
-language sql
-stable
-security definer
-set search_path = ''
-as $$
-    select count(*)::integer from public.team_members as m
-    where m.organization_id = seats_used.organization_id and m.status in ('pending', 'active')
-$$;
-
-comment on function private.seats_used(uuid) is 'Members occupying a seat (pending or active).';
-
-revoke execute on function private.seats_used(uuid) from public, anon;
-grant execute on function private.seats_used(uuid) to authenticated, service_role;

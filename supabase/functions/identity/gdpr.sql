@@ -1,6 +1,13 @@
--- GDPR: export of the caller's personal data, erasure request, and erasure (service role).
--- Called through the public wrappers in supabase/functions/public/gdpr.sql.
+-- GDPR: export of the caller's personal data, erasure request, and erasure (service role only).
 -- Repeatable: re-applied by `luneo db apply` whenever this file changes.
+--
+-- Each private function is followed by its public wrapper: a thin security-invoker `language sql`
+-- function that PostgREST exposes (POST /rpc/<name>). The checks, and the reason the private
+-- function is security definer, are in the private function.
+-- Errors (docs/errors.md): LU030 erasure not requested, LU031 only owner of a team with members,
+-- LU032 no such user.
+
+-- == export_my_data ==============================================================================
 
 create or replace function private.export_my_data()
 returns jsonb
@@ -85,6 +92,25 @@ comment on function private.export_my_data() is
 revoke execute on function private.export_my_data() from public, anon;
 grant execute on function private.export_my_data() to authenticated;
 
+-- the RPC: GET or POST /rpc/export_my_data
+create or replace function public.export_my_data()
+returns jsonb
+language sql
+stable
+security invoker
+set search_path = ''
+as $$
+    select * from private.export_my_data()
+$$;
+
+comment on function public.export_my_data() is
+'Everything held about the caller as one JSON document (GET or POST /rpc/export_my_data).';
+
+revoke execute on function public.export_my_data() from public, anon;
+grant execute on function public.export_my_data() to authenticated;
+
+-- == request_account_erasure =====================================================================
+
 create or replace function private.request_account_erasure(cancel boolean default false)
 returns timestamptz
 language plpgsql
@@ -109,6 +135,24 @@ comment on function private.request_account_erasure(boolean) is
 revoke execute on function private.request_account_erasure(boolean) from public, anon;
 grant execute on function private.request_account_erasure(boolean) to authenticated;
 
+-- the RPC: POST /rpc/request_account_erasure
+create or replace function public.request_account_erasure(cancel boolean default false)
+returns timestamptz
+language sql
+security invoker
+set search_path = ''
+as $$
+    select * from private.request_account_erasure(request_account_erasure.cancel)
+$$;
+
+comment on function public.request_account_erasure(boolean) is
+'Asks for the caller''s account to be erased (cancel => true withdraws). Returns the request time or null.';
+
+revoke execute on function public.request_account_erasure(boolean) from public, anon;
+grant execute on function public.request_account_erasure(boolean) to authenticated;
+
+-- == erase_account (service role) ================================================================
+
 create or replace function private.erase_account(user_id uuid)
 returns jsonb
 language plpgsql
@@ -125,7 +169,7 @@ declare
 begin
     select lower(u.email) into erased_email from auth.users as u where u.id = erase_account.user_id;
     if not found then
-        raise exception using errcode = 'LU001', message = 'no such user',
+        raise exception using errcode = 'LU032', message = 'no such user',
             detail = format('user_id=%s', erase_account.user_id);
     end if;
     if not exists (
@@ -223,3 +267,19 @@ comment on function private.erase_account(uuid) is
 
 revoke execute on function private.erase_account(uuid) from public, anon, authenticated;
 grant execute on function private.erase_account(uuid) to service_role;
+
+-- the RPC: POST /rpc/erase_account
+create or replace function public.erase_account(user_id uuid)
+returns jsonb
+language sql
+security invoker
+set search_path = ''
+as $$
+    select * from private.erase_account(erase_account.user_id)
+$$;
+
+comment on function public.erase_account(uuid) is
+'Service role: erases a user who asked for it; keeps orders and invoices, anonymised. LU030, LU031.';
+
+revoke execute on function public.erase_account(uuid) from public, anon, authenticated;
+grant execute on function public.erase_account(uuid) to service_role;
