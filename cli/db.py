@@ -1,4 +1,4 @@
-"""`luneo db ...`: thin commands over `luneo.core.commands`."""
+"""`luneo db ...`: thin commands over `luneo.core.migrations` and `luneo.core.checks`."""
 
 from __future__ import annotations
 

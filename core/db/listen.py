@@ -1,6 +1,6 @@
 """The LISTEN connection: one autocommit connection of its own, reconnected when it drops.
 
-`pg_notify` is only a wake-up hint (DESIGN.md section 6): whoever listens must also look for
+`pg_notify` is only a wake-up hint, never the payload: whoever listens must also look for
 work when it starts and after every reconnect, since notifications sent while no connection
 was listening are lost. `on_connect` is that hook; it runs once the channels are listened to,
 so nothing sent after it is missed.

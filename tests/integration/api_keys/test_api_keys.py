@@ -198,8 +198,8 @@ def test_an_expired_key_is_refused_with_401(team: Team, gateway: PostgREST) -> N
 
 
 def test_a_revoked_key_stays_revoked(team: Team, gateway: PostgREST) -> None:
-    """Known defect (see the report): revoke_api_key() revokes "for good", yet an admin can clear
-    revoked_at with a plain PATCH (column grant + update policy) and the key works again."""
+    """revoke_api_key() revokes for good: a plain PATCH clearing revoked_at (once allowed by the
+    column grant and the update policy) must not bring the key back."""
     api_key, key = create_key(team)
     revoked = team.as_("admin").rpc("revoke_api_key", api_key_id=api_key["id"])
     # refusing the change is one correct answer; leaving the key revoked is the other

@@ -163,9 +163,9 @@ def test_a_role_cannot_invite_above_itself(team: Team) -> None:
 
 
 def test_an_inviter_cannot_hand_out_a_custom_role_with_permissions_they_lack(team: Team) -> None:
-    """Known defect (see the report): create_invitation only compares built-in roles, so a manager
-    allowed to invite can give a viewer invitee a custom role carrying members.manage, with which
-    the invitee then makes themself admin."""
+    """Regression: create_invitation once compared built-in roles only, so a manager allowed to
+    invite could give a viewer invitee a custom role carrying members.manage, with which the
+    invitee then made themself admin."""
     (recruiter,) = team.as_("admin").insert(
         "team_roles",
         {"organization_id": team.org_id, "name": "Recruiter", "permissions": ["invitations.manage"]},

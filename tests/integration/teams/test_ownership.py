@@ -304,8 +304,8 @@ def test_members_can_leave(team: Team, who: str) -> None:
 
 
 def test_a_suspended_owner_can_still_leave(team: Team) -> None:
-    """Known defect (see the report): leave_organization() "must always be able to leave", but the
-    guard trigger refuses a suspended owner removing their own row with LU011."""
+    """leave_organization() always lets a member leave: the guard trigger once refused a suspended
+    owner removing their own row (LU011)."""
     suspended = team.add_member("owner", status="suspended")
     suspended.session(team.api).rpc("leave_organization", organization_id=team.org_id)
     assert suspended.id not in roles(team)
