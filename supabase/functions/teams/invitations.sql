@@ -331,7 +331,7 @@ revoke execute on function private.managed_invitation(uuid) from public, anon, a
 create or replace function private.revoke_invitation(invitation_id uuid)
 returns public.invitations
 language plpgsql
--- definer: updates the invitation and deletes its token hash
+-- definer: updates an invitation the caller cannot update directly (its token then answers LU003)
 security definer
 set search_path = ''
 as $$

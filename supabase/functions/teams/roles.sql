@@ -23,7 +23,7 @@ begin
         raise exception using
             errcode = '22023',
             message = format('permissions not grantable through a custom role: %s', array_to_string(refused, ', ')),
-            hint = 'Use permissions from the catalogue (see the README); owner-only ones cannot be delegated.';
+            hint = 'Use permissions from the catalogue (docs/api/teams.md); owner-only ones cannot be delegated.';
     end if;
     return new;
 end;
