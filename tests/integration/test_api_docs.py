@@ -30,8 +30,7 @@ Format the checks read (keep to it when editing the pages):
   per permission, `✓` in a cell for true, an empty cell for false.
 - In code examples, `.rpc('name', { ... })` names a public function, with argument names it has,
   and `.from('name')` names a public table.
-- Relative links ([text](page.md#anchor)) lead to an existing page and heading (GitHub's anchors);
-  ../errors.md may be missing while it is written on another branch.
+- Relative links ([text](page.md#anchor)) lead to an existing page and heading (GitHub's anchors).
 """
 
 from __future__ import annotations
@@ -389,14 +388,12 @@ def test_the_permission_table_is_the_catalogue(db_url: str) -> None:
 
 @pytest.mark.parametrize("path", sorted(DOCS.glob("*.md")), ids=lambda p: p.name)
 def test_relative_links_point_at_pages_and_headings_that_exist(path: Path) -> None:
-    """[text](page.md#anchor) and (#anchor): the page exists (../errors.md excepted) and so does the heading."""
+    """[text](page.md#anchor) and (#anchor): the page exists and so does the heading."""
     for target in re.findall(r"\]\(([^)\s]+)\)", path.read_text(encoding="utf-8")):
         if "://" in target:
             continue
         page, _, anchor = target.partition("#")
         linked = (path.parent / page).resolve() if page else path
-        if linked == REPO / "docs" / "errors.md" and not linked.exists():
-            continue  # the error registry is written on another branch
         assert linked.is_file(), f"{path.name}: link to missing {target}"
         if anchor and linked.suffix == ".md":
             anchors = {
