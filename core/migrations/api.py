@@ -12,7 +12,7 @@ from pathlib import Path
 from luneo.core import db
 from luneo.core.errors import MissingExtra, UsageError
 from luneo.core.migrations.engine import Migrator
-from luneo.core.migrations.files import VERSIONED_NAME, discover
+from luneo.core.migrations.files import VERSIONED_NAME, discover, version_key
 from luneo.core.migrations.lock import application_name, migration_lock
 from luneo.core.migrations.report import ApplyReport, FileStatus, VerifyReport
 from luneo.core.migrations.reset import drop_everything
@@ -77,16 +77,14 @@ def verify(settings: Settings) -> VerifyReport:
 
 
 def new(settings: Settings, name: str, *, now: datetime | None = None) -> Path:
-    """Create `supabase/migrations/<timestamp>_<name>.sql`, newer than every existing file."""
+    """Create `supabase/migrations/<timestamp>_<name>.sql`, sorting after every existing file."""
     slug = re.sub(r"[^a-z0-9]+", "_", name.strip().lower()).strip("_")
     if not slug:
         raise UsageError("the migration name needs letters or digits, e.g. create_commerce_orders")
     directory = settings.project_dir / "supabase" / "migrations"
     directory.mkdir(parents=True, exist_ok=True)
     existing = [m["version"] for p in directory.glob("*.sql") if (m := VERSIONED_NAME.match(p.name))]
-    stamp = int((now or datetime.now(UTC)).strftime("%Y%m%d%H%M%S"))
-    stamp = max([stamp, *(int(v) + 1 for v in existing)])
-    path = directory / f"{stamp}_{slug}.sql"
+    path = directory / f"{_next_version(existing, now or datetime.now(UTC))}_{slug}.sql"
     path.write_text(
         f"-- {slug.replace('_', ' ')}\n"
         "--\n"
@@ -96,6 +94,22 @@ def new(settings: Settings, name: str, *, now: datetime | None = None) -> Path:
         encoding="utf-8",
     )
     return path
+
+
+def _next_version(existing: list[str], now: datetime) -> str:
+    """The UTC timestamp, or else the newest version plus one, at its length: the first that
+    sorts after every existing version in the Supabase CLI's order (`version_key`)."""
+    stamp = now.strftime("%Y%m%d%H%M%S")
+    newest = max(existing, key=version_key, default=None)
+    if newest is None or version_key(stamp) > version_key(newest):
+        return stamp
+    bumped = str(int(newest) + 1).zfill(len(newest))
+    if len(bumped) > len(newest):
+        raise UsageError(
+            f"no version sorts after {newest} (the Supabase CLI orders files by name); "
+            "name the new file by hand"
+        )
+    return bumped
 
 
 def seed(settings: Settings) -> int:

@@ -17,7 +17,14 @@ from luneo.core import db
 from luneo.core.compat import compat_files
 from luneo.core.errors import ChecksumMismatch, MigrationFailed, NonTransactionalMix, OutOfOrder, UsageError
 from luneo.core.migrations import drift as drift_
-from luneo.core.migrations.files import Project, SqlFile, Statement, cannot_run_in_transaction, policy_tables
+from luneo.core.migrations.files import (
+    Project,
+    SqlFile,
+    Statement,
+    cannot_run_in_transaction,
+    policy_tables,
+    version_key,
+)
 from luneo.core.migrations.ledger import Ledger
 from luneo.core.migrations.lock import migration_lock
 from luneo.core.migrations.queries import QUERIES
@@ -36,7 +43,7 @@ class Migrator:
 
     def status(self) -> list[FileStatus]:
         versions, repeatables = self.ledger.versions(), self.ledger.repeatables()
-        newest = max(versions, default="")
+        newest = max(versions, key=version_key, default=None)
         out: list[FileStatus] = []
         files = {f.version for f in self.project.versioned}
         for f in self.project.versioned:
@@ -44,18 +51,19 @@ class Migrator:
                 recorded = versions[f.version][1]
                 state = "changed" if recorded and recorded != f.checksum else "applied"
             else:
-                state = "out-of-order" if (f.version or "") < newest else "pending"
+                older = newest is not None and version_key(f.version or "") < version_key(newest)
+                state = "out-of-order" if older else "pending"
                 recorded = None
             out.append(FileStatus(f.rel, "versioned", state, f.version, f.checksum, recorded))
         for version, (name, recorded) in versions.items():
             if version not in files:
-                path = f"supabase/migrations/{version}_{name or '?'}.sql"
+                path = f"supabase/migrations/{version}_{'?' if name is None else name}.sql"
                 out.append(FileStatus(path, "versioned", "missing-file", version, None, recorded))
         for f in self.project.repeatable:
             recorded = repeatables.get(f.rel, (None, {}))[0]
             state = "applied" if recorded == f.checksum else ("changed" if recorded else "pending")
             out.append(FileStatus(f.rel, "repeatable", state, None, f.checksum, recorded))
-        return sorted(out, key=lambda s: (s.kind != "versioned", s.version or "", s.path))
+        return sorted(out, key=lambda s: (s.kind != "versioned", version_key(s.version or ""), s.path))
 
     def drift(self) -> list[str]:
         return drift_.drift(self.conn)
@@ -67,14 +75,15 @@ class Migrator:
     ) -> ApplyReport:
         if target is not None and target not in {f.version for f in self.project.versioned}:
             raise UsageError(f"--target {target} matches no file in supabase/migrations")
-        report = ApplyReport(dry_run=dry_run)
+        report = ApplyReport(dry_run=dry_run, warnings=list(self.project.warnings))
         with migration_lock(self.conn, self.settings.lock_wait_seconds):
             statuses = self.status()  # read after taking the lock: a concurrent run is finished
             pending = self._check(statuses, allow_out_of_order, report)
             versioned = [
                 f
                 for f in pending
-                if f.kind == "versioned" and (target is None or (f.version or "") <= target)
+                if f.kind == "versioned"
+                and (target is None or version_key(f.version or "") <= version_key(target))
             ]
             repeatable = [f for f in pending if f.kind == "repeatable"]
             if len(versioned) < len([f for f in pending if f.kind == "versioned"]):

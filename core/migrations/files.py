@@ -3,15 +3,17 @@
 Layout, relative to the project directory (the Supabase stand-in is not here: it ships with
 the tool, see `luneo.core.compat`):
 
-    supabase/migrations/<14 digits>_<name>.sql   versioned, applied once, immutable
-    supabase/functions/**/*.sql     repeatable, re-applied when their checksum changes
-    supabase/policies/**/*.sql      repeatable and declarative
-    supabase/seed.sql               demo data
+    supabase/migrations/<digits>_<name>.sql   versioned, applied once, immutable (the
+                                              Supabase CLI's names and order)
+    supabase/functions/**/*.sql               repeatable, re-applied when their checksum changes
+    supabase/policies/**/*.sql                repeatable and declarative
+    supabase/seed.sql                         demo data
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -20,9 +22,14 @@ from typing import Any, Literal
 
 from luneo.core.errors import MissingExtra, SqlSyntaxError, UsageError
 
+log = logging.getLogger(__name__)
+
 Kind = Literal["compat", "versioned", "repeatable", "seed"]
 
-VERSIONED_NAME = re.compile(r"^(?P<version>\d{14})_(?P<name>[a-z0-9][a-z0-9_]*)\.sql$")
+VERSIONED_NAME = re.compile(r"(?P<version>[0-9]+)_(?P<name>.*)\.sql\Z")
+"""The Supabase CLI's rule (`^([0-9]+)_(.*)\\.sql$` in its pkg/migration/file.go): any number of
+digits, an underscore, then any name. `luneo db new` writes `<14-digit UTC timestamp>_<slug>.sql`."""
+_LEGACY_INIT = re.compile(r"([0-9]{14})_init\.sql")
 NO_TRANSACTION_MARKER = re.compile(r"^\s*--\s*luneo:\s*no-transaction\b", re.IGNORECASE)
 
 
@@ -74,6 +81,8 @@ class Project:
     versioned: list[SqlFile]
     repeatable: list[SqlFile]
     seed: SqlFile | None
+    warnings: list[str] = field(default_factory=list)
+    """Entries of supabase/migrations that are not migrations, skipped as the Supabase CLI does."""
 
 
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
@@ -141,28 +150,50 @@ def _sql_files(directory: Path) -> list[Path]:
     return sorted(p for p in directory.rglob("*.sql") if p.is_file()) if directory.is_dir() else []
 
 
+def version_key(version: str) -> str:
+    """The order of versions: the Supabase CLI's, which applies files in file-name order.
+
+    Byte order of `<version>_<name>.sql` compares versions as strings, except that a version
+    sorts after any longer one it begins (`_` sorts after the digits): `10_a.sql`, then
+    `1_b.sql`, then `9_c.sql`. Versions are never unique up to the name, so the version decides.
+    """
+    return version + "_"
+
+
+def _versioned(root: Path, directory: Path) -> tuple[list[SqlFile], list[str]]:
+    """The migrations of `directory` in the order the Supabase CLI applies them, and warnings
+    for the entries it skips (hidden files are skipped silently)."""
+    versioned: list[SqlFile] = []
+    warnings: list[str] = []
+    seen: dict[str, str] = {}
+    entries = sorted(directory.iterdir(), key=lambda p: p.name) if directory.is_dir() else []
+    for index, path in enumerate(entries):
+        rel = f"supabase/migrations/{path.name}"
+        match = VERSIONED_NAME.match(path.name)
+        if path.name.startswith("."):
+            continue
+        if path.is_dir():
+            warnings.append(f"skipping {rel}: migrations are not read from subdirectories")
+        elif index == 0 and (legacy := _LEGACY_INIT.search(path.name)) and legacy[1] < "20211209000000":
+            warnings.append(f"skipping {rel}: the Supabase CLI skips an initial schema dump named like this")
+        elif not match:
+            warnings.append(f"skipping {rel}: a migration is named <digits>_<name>.sql")
+        elif (version := match["version"]) in seen:
+            raise UsageError(f"version {version} is used twice: {seen[version]} and {path.name}")
+        else:
+            seen[version] = path.name
+            versioned.append(_read("versioned", path, root, version=version, name=match["name"]))
+    for warning in warnings:
+        log.warning("%s", warning, extra={"action": "discover"})
+    return versioned, warnings
+
+
 def discover(root: Path) -> Project:
-    """Read every SQL file of the project; refuse misnamed or duplicate migrations."""
+    """Read every SQL file of the project; refuse duplicate versions, skip what is not a migration."""
     supabase = root / "supabase"
     if not supabase.is_dir():
         raise UsageError(f"{root} has no supabase/ directory (use --dir to point at the project)")
-    migrations_dir = supabase / "migrations"
-    versioned: list[SqlFile] = []
-    seen: dict[str, str] = {}
-    for path in sorted(migrations_dir.iterdir()) if migrations_dir.is_dir() else []:
-        if path.name.startswith(".") or (path.suffix != ".sql" and not path.is_dir()):
-            continue
-        match = VERSIONED_NAME.match(path.name)
-        if not match or not path.is_file():
-            raise UsageError(
-                f"supabase/migrations/{path.name} is misnamed: expected "
-                "<14-digit timestamp>_<lowercase_name>.sql, e.g. 20250101120000_create_orders.sql"
-            )
-        version = match["version"]
-        if version in seen:
-            raise UsageError(f"version {version} is used twice: {seen[version]} and {path.name}")
-        seen[version] = path.name
-        versioned.append(_read("versioned", path, root, version=version, name=match["name"]))
+    versioned, warnings = _versioned(root, supabase / "migrations")
     repeatable = [
         _read("repeatable", p, root) for sub in ("functions", "policies") for p in _sql_files(supabase / sub)
     ]
@@ -172,6 +203,7 @@ def discover(root: Path) -> Project:
         versioned=versioned,
         repeatable=repeatable,
         seed=_read("seed", seed_path, root) if seed_path.is_file() else None,
+        warnings=warnings,
     )
 
 

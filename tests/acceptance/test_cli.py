@@ -81,11 +81,17 @@ def test_bad_input_exits_2_with_one_line(tmp_path: Path, args: list[str], messag
     assert len(result.stderr.strip().splitlines()) == 1
 
 
-def test_misnamed_file_exits_2(project: Project) -> None:
-    project.write("supabase/migrations/create_items.sql", "select 1;\n")
+def test_a_file_that_is_not_a_migration_is_skipped_with_a_warning(project: Project) -> None:
+    project.write("supabase/migrations/create_items.sql", "create table public.items (id int);\n")
+    project.migration("20250101000000", "Create-Orders", "create table public.orders (id int);\n")
     result = luneo("db", "apply", "--db-url", project.url, "--dir", str(project.root))
-    assert result.returncode == 2
-    assert "supabase/migrations/create_items.sql is misnamed" in result.stderr
+    assert result.returncode == 0, result.stderr
+    assert "applied supabase/migrations/20250101000000_Create-Orders.sql" in result.stdout
+    assert (
+        "warning: skipping supabase/migrations/create_items.sql: a migration is named <digits>_<name>.sql"
+        in result.stderr
+    )
+    assert project.scalar("select to_regclass('public.items')") is None
 
 
 def test_verify_exits_1_on_drift(project: Project) -> None:

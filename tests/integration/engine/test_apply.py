@@ -373,12 +373,6 @@ def test_ddl_lock_timeout_gives_up_after_the_retries(project: Project) -> None:
             migrations.apply(project.settings(ddl_lock_timeout="50ms", ddl_retries=1))
 
 
-def test_misnamed_migration_is_refused(project: Project) -> None:
-    project.write("supabase/migrations/2025_create_items.sql", CREATE_ITEMS)
-    with pytest.raises(UsageError, match="2025_create_items.sql is misnamed"):
-        migrations.apply(project.settings())
-
-
 def test_stand_in_is_not_installed_where_auth_exists(project: Project) -> None:
     project.query("create schema auth")
     project.migration("20250101000000", "create_items", CREATE_ITEMS)
