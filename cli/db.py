@@ -121,16 +121,25 @@ def reset(
     db_url: DbUrl = None,
     directory: Dir = Path("."),
     force: Annotated[bool, typer.Option("--force", help="Allow a database that is not local.")] = False,
+    seed: Annotated[bool, typer.Option(help="Load supabase/seed.sql after applying.")] = True,
 ) -> None:
-    """Drop every object the migrations made, then apply them again."""
-    print_report(migrations.reset(_settings(directory, db_url), force=force))
+    """Drop what the project made and its migration history, apply it again, then seed."""
+    report = migrations.reset(_settings(directory, db_url), force=force, seed=seed)
+    dropped = ", ".join(report.dropped_schemas) or "no schema"
+    out.print(line(f"reset {report.target}: dropped {dropped}, emptied public, cleared the migration ledger"))
+    print_report(report.apply)
+    if report.seed_statements is not None:
+        print_seeded(report.seed_statements)
+
+
+def print_seeded(count: int) -> None:
+    out.print(f"seed loaded: {count} statement(s) from supabase/seed.sql")
 
 
 @app.command()
 def seed(db_url: DbUrl = None, directory: Dir = Path(".")) -> None:
     """Load supabase/seed.sql (safe to run again)."""
-    count = migrations.seed(_settings(directory, db_url))
-    out.print(f"seed loaded: {count} statement(s) from supabase/seed.sql")
+    print_seeded(migrations.seed(_settings(directory, db_url)))
 
 
 @app.command()

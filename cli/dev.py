@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from luneo.cli.db import DbUrl, Dir, print_report
+from luneo.cli.db import DbUrl, Dir, print_report, print_seeded
 from luneo.cli.output import line, out
 from luneo.core import migrations
 from luneo.core.settings import load_settings
@@ -28,7 +28,6 @@ def dev(
         log.info("using the embedded Postgres in %s", settings.embedded_dir / "pgdata")
     print_report(migrations.apply(settings))
     if seed:
-        count = migrations.seed(settings)
-        out.print(f"seed loaded: {count} statement(s) from supabase/seed.sql")
+        print_seeded(migrations.seed(settings))
     out.print(line(f"\nconnect with:  psql '{url}'"))
     out.print("status:        luneo db status")

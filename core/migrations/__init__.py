@@ -7,12 +7,13 @@ Its named queries are the `.sql` files of this package.
 """
 
 from luneo.core.migrations.api import apply, connection, database_url, new, reset, seed, status, verify
-from luneo.core.migrations.report import AppliedFile, ApplyReport, FileStatus, VerifyReport
+from luneo.core.migrations.report import AppliedFile, ApplyReport, FileStatus, ResetReport, VerifyReport
 
 __all__ = [
     "AppliedFile",
     "ApplyReport",
     "FileStatus",
+    "ResetReport",
     "VerifyReport",
     "apply",
     "connection",

@@ -14,8 +14,8 @@ from luneo.core.errors import MissingExtra, UsageError
 from luneo.core.migrations.engine import Migrator
 from luneo.core.migrations.files import VERSIONED_NAME, discover, version_key
 from luneo.core.migrations.lock import application_name, migration_lock
-from luneo.core.migrations.report import ApplyReport, FileStatus, VerifyReport
-from luneo.core.migrations.reset import drop_everything
+from luneo.core.migrations.report import ApplyReport, FileStatus, ResetReport, VerifyReport
+from luneo.core.migrations.reset import drop_project
 from luneo.core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -118,12 +118,22 @@ def seed(settings: Settings) -> int:
         return m.seed()
 
 
-def reset(settings: Settings, *, force: bool = False) -> ApplyReport:
-    """Drop everything the migrations made (and the stand-in, if any), then apply again."""
+def reset(settings: Settings, *, force: bool = False, seed: bool = True) -> ResetReport:
+    """Drop what the project made and clear the ledger (`reset.drop_project`), apply everything
+    again, then load supabase/seed.sql (if any) unless `seed` is false, as `supabase db reset`."""
     url = database_url(settings)
+    target = db.describe_target(url)
     if not db.is_local(url) and not force:
-        raise UsageError(f"refusing to reset {db.describe_target(url)}, which is not local; pass --force")
+        raise UsageError(f"refusing to reset {target}, which is not local; pass --force")
     with migrator(settings, "db reset") as m:
+        log.warning(
+            "resetting %s: dropping what the project made, then applying it again",
+            target,
+            extra={"action": "reset", "target": target},
+        )
         with migration_lock(m.conn, settings.migrations.lock_wait_seconds):
-            drop_everything(m.conn)
-        return m.apply()
+            dropped = drop_project(m.conn, m.project)
+        report = ResetReport(target, dropped, m.apply())
+        if seed and m.project.seed is not None:
+            report.seed_statements = m.seed()
+    return report

@@ -49,6 +49,16 @@ class ApplyReport:
 
 
 @dataclass
+class ResetReport:
+    target: str
+    """`user@host:port/dbname` of the database reset, without the password."""
+    dropped_schemas: list[str]
+    apply: ApplyReport
+    seed_statements: int | None = None
+    """Statements of supabase/seed.sql loaded after the apply; None when not seeded."""
+
+
+@dataclass
 class VerifyReport:
     files: list[FileStatus]
     drift: list[str]

@@ -1,4 +1,4 @@
--- Facts about the target database, and what `luneo db reset` drops.
+-- Facts about the target database, and how `luneo db reset` drops what the project made.
 -- Named queries of luneo.core.migrations (sections start with "-- name --").
 
 -- has_auth_schema --
@@ -18,17 +18,43 @@ from pg_policies
 where (schemaname || '.' || tablename) = any(%(tables)s);
 
 -- droppable_schemas --
--- Schemas `luneo db reset` drops (all but system schemas, `public` and those in %(keep)s),
--- with the statement that drops each.
+-- Of the schemas in %(schemas)s, those that exist and no extension created, with the
+-- statement that drops each.
 select
-    nspname::text as schema_name,
-    format('drop schema %%I cascade', nspname) as drop_statement
-from pg_namespace
+    n.nspname::text as schema_name,
+    format('drop schema %%I cascade', n.nspname) as drop_statement
+from pg_namespace as n
 where
-    nspname not like 'pg\_%%'
-    and nspname not in ('information_schema', 'public')
-    and nspname <> all(%(keep)s)
-order by nspname;
+    n.nspname = any(%(schemas)s)
+    and not exists (
+        select from pg_depend as d
+        where d.classid = 'pg_namespace'::regclass and d.objid = n.oid and d.deptype = 'e'
+    )
+order by n.nspname;
+
+-- drop_named_policies --
+-- `drop policy` for the policies named in the parallel arrays that exist.
+select format('drop policy %%I on %%I.%%I', p.policyname, p.schemaname, p.tablename)
+from pg_policies as p
+inner join unnest(%(schemas)s::text[], %(tables)s::text[], %(names)s::text[]) as w (s, t, n)
+    on p.schemaname = w.s and p.tablename = w.t and p.policyname = w.n;
+
+-- drop_named_triggers --
+-- `drop trigger` for the triggers named in the parallel arrays that exist.
+select format('drop trigger %%I on %%I.%%I', tg.tgname, ns.nspname, c.relname)
+from pg_trigger as tg
+inner join pg_class as c on tg.tgrelid = c.oid
+inner join pg_namespace as ns on c.relnamespace = ns.oid
+inner join unnest(%(schemas)s::text[], %(tables)s::text[], %(names)s::text[]) as w (s, t, n)
+    on ns.nspname = w.s and c.relname = w.t and tg.tgname = w.n
+where not tg.tgisinternal;
+
+-- truncate_ledger --
+-- One `truncate` of every table of the migration ledger (ours and the Supabase CLI's), if any.
+select 'truncate ' || string_agg(c.oid::regclass::text, ', ' order by c.relname)
+from pg_class as c
+where c.relnamespace = to_regnamespace('supabase_migrations') and c.relkind in ('r', 'p')
+having count(*) > 0;
 
 -- drop_public_objects --
 -- `drop` statements for every object in `public` that no extension owns.

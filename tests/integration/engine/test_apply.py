@@ -405,27 +405,6 @@ def test_versions_applied_by_the_supabase_cli_count_as_applied(project: Project)
     assert [s.state for s in migrations.status(project.settings())] == ["applied", "applied"]
 
 
-def test_reset_drops_everything_and_reapplies(project: Project) -> None:
-    project.migration("20250101000000", "create_items", CREATE_ITEMS)
-    migrations.apply(project.settings())
-    project.query("insert into public.items values (1, 'a')")
-    project.query("create table public.stray (id int)")
-
-    report = migrations.reset(project.settings())
-
-    assert report.compat_installed
-    assert len(report.applied) == 1
-    assert project.scalar("select count(*) from public.items") == 0
-    assert project.scalar("select to_regclass('public.stray')") is None
-    assert migrations.verify(project.settings()).ok
-
-
-def test_reset_refuses_a_remote_database_without_force(project: Project) -> None:
-    remote = project.settings(database_url="postgresql://postgres@db.example.com:5432/postgres")
-    with pytest.raises(UsageError, match="refusing to reset postgres@db.example.com:5432/postgres"):
-        migrations.reset(remote)
-
-
 def test_seed_is_safe_to_run_twice(project: Project) -> None:
     project.migration("20250101000000", "create_items", CREATE_ITEMS)
     project.write(
