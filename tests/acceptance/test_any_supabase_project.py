@@ -3,6 +3,10 @@
 The project has only what `supabase init` and `supabase migration new` make: supabase/config.toml,
 supabase/migrations/*.sql and an Edge Function in TypeScript under supabase/functions/ (which
 Luneo must leave alone: there it is Deno code, not SQL). The stand-in comes from the tool.
+
+Then a real one: Basejump's migrations (tests/fixtures/basejump, verbatim, MIT, see its
+NOTICE.md), written for the hosted platform, with hyphenated file names and extension calls.
+`tests/run.sh` runs this on the embedded server and `.ci/run` again on PostgreSQL 15.
 """
 
 from __future__ import annotations
@@ -68,3 +72,76 @@ def test_a_project_with_only_migrations_applies_on_plain_postgres(tmp_path: Path
     assert [(f["path"], f["state"]) for f in json.loads(status.stdout)] == [
         ("supabase/migrations/20240101000000_user_management_starter.sql", "applied")
     ]
+
+
+BASEJUMP = REPO / "tests" / "fixtures" / "basejump"
+BASEJUMP_MIGRATIONS = [
+    "supabase/migrations/20240414161707_basejump-setup.sql",
+    "supabase/migrations/20240414161947_basejump-accounts.sql",
+    "supabase/migrations/20240414162100_basejump-invitations.sql",
+    "supabase/migrations/20240414162131_basejump-billing.sql",
+]
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_a_real_third_party_project_applies_unchanged_in_one_run(empty_db_url: str) -> None:
+    before = tree(BASEJUMP)
+
+    first = luneo("db", "apply", "--json", "--db-url", empty_db_url, "--dir", str(BASEJUMP))
+
+    assert first.returncode == 0, first.stderr
+    report = json.loads(first.stdout)
+    assert report["compat_installed"] is True
+    assert [a["path"] for a in report["applied"]] == BASEJUMP_MIGRATIONS
+    assert report["warnings"] == []
+    tables = superuser(
+        empty_db_url, "select tablename from pg_tables where schemaname = 'basejump' order by tablename"
+    )
+    assert [t["tablename"] for t in tables] == [
+        "account_user",
+        "accounts",
+        "billing_customers",
+        "billing_subscriptions",
+        "config",
+        "invitations",
+    ]
+    functions = superuser(
+        empty_db_url,
+        "select proname from pg_proc where pronamespace = 'public'::regnamespace"
+        " and proname in ('create_account', 'create_invitation', 'accept_invitation', 'get_accounts')"
+        " order by proname",
+    )
+    assert [f["proname"] for f in functions] == [
+        "accept_invitation",
+        "create_account",
+        "create_invitation",
+        "get_accounts",
+    ]
+
+    # it works as on Supabase: sign-up makes a personal account (trigger on auth.users), a team
+    # account invites with a token from gen_random_bytes(), the invitee joins with it
+    api = PostgREST(empty_db_url)
+    owner = create_user(empty_db_url, "ana@example.com")
+    assert api.user(owner, "ana@example.com").rpc("get_personal_account")["account_id"] == str(owner)
+    team = api.user(owner, "ana@example.com").rpc("create_account", slug="maison", name="Maison")
+    invitation = api.user(owner, "ana@example.com").rpc(
+        "create_invitation", account_id=team["account_id"], account_role="member", invitation_type="one_time"
+    )
+    assert len(invitation["token"]) >= 30
+    guest = create_user(empty_db_url, "bruno@example.com")
+    joined = api.user(guest, "bruno@example.com").rpc(
+        "accept_invitation", lookup_invitation_token=invitation["token"]
+    )
+    assert (joined["account_role"], joined["slug"]) == ("member", "maison")
+
+    second = luneo("db", "apply", "--db-url", empty_db_url, "--dir", str(BASEJUMP))
+    assert second.returncode == 0, second.stderr
+    assert "nothing to apply" in second.stdout
+    status = luneo("db", "status", "--json", "--db-url", empty_db_url, "--dir", str(BASEJUMP))
+    assert [(f["path"], f["state"]) for f in json.loads(status.stdout)] == [
+        (path, "applied") for path in BASEJUMP_MIGRATIONS
+    ]
+    assert tree(BASEJUMP) == before  # nothing written into the project
