@@ -22,6 +22,7 @@ from luneo.core.migrations.ledger import Ledger
 from luneo.core.migrations.lock import migration_lock
 from luneo.core.migrations.queries import QUERIES
 from luneo.core.migrations.report import AppliedFile, ApplyReport, FileStatus
+from luneo.core.migrations.session import fresh_session
 from luneo.core.settings import MigrationSettings
 
 log = logging.getLogger(__name__)
@@ -157,6 +158,7 @@ class Migrator:
             started = time.monotonic()
             try:
                 with self.conn.transaction() if transactional or dry_run else nullcontext():
+                    self._fresh_session(f.kind)
                     dropped = self._run(f, started, dry_run)
                 duration = int((time.monotonic() - started) * 1000)
                 return AppliedFile(f.rel, f.kind, duration, len(f.statements), transactional, dropped)
@@ -175,16 +177,24 @@ class Migrator:
                 if not transactional:
                     message += " (this file runs outside a transaction: statements before it stay applied)"
                 if not dry_run:
+                    self._fresh_session()
                     with self.conn.transaction():
                         self.ledger.record(f, started, success=False, error=message)
                 raise MigrationFailed(message) from None
         raise AssertionError("unreachable")
 
+    def _fresh_session(self, kind: str | None = None) -> None:
+        """A new connection's session (see `session.py`) under the DDL lock timeout.
+
+        Repeatable files run with `check_function_bodies = off`: a function may name one
+        defined further down the folder, so their order within it never matters.
+        """
+        settings = {"lock_timeout": self.settings.ddl_lock_timeout}
+        if kind == "repeatable":
+            settings["check_function_bodies"] = "off"
+        fresh_session(self.conn, **settings)
+
     def _run(self, f: SqlFile, started: float, dry_run: bool) -> tuple[str, ...]:
-        self.conn.execute(
-            "select set_config('lock_timeout', %s, %s)",
-            [self.settings.ddl_lock_timeout, self.conn.in_transaction],
-        )
         statements = f.statements
         if dry_run:
             statements = [s for s in statements if not cannot_run_in_transaction(s)]
@@ -195,6 +205,7 @@ class Migrator:
             tables = policy_tables(f.statements) | set(previous)
             before = self._drop_policies(tables)
         self._execute(statements)
+        self._fresh_session()  # the file may have switched role or search_path
         after: set[str] = set()
         details: dict[str, object] = {}
         if tables:
