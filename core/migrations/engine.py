@@ -78,13 +78,15 @@ class Migrator:
                 if f.kind == "versioned" and (target is None or (f.version or "") <= target)
             ]
             repeatable = [f for f in pending if f.kind == "repeatable"]
+            adopt = self._adoptable(statuses)
+            report.adopted = [f.rel for f in adopt]
             if len(versioned) < len([f for f in pending if f.kind == "versioned"]):
                 report.held_back = [f.rel for f in repeatable]
                 repeatable = []
             for f in versioned + repeatable:
                 self._check_transactional(f)
             needs_compat = not self.conn.scalar(QUERIES["has_auth_schema"])
-            if not (versioned or repeatable or needs_compat) and self.ledger.exists():
+            if not (versioned or repeatable or needs_compat or adopt) and self.ledger.exists():
                 return report
             with self.conn.transaction(force_rollback=True) if dry_run else nullcontext():
                 report.drift = self.drift()
@@ -99,6 +101,7 @@ class Migrator:
                 if needs_compat:
                     self._install_compat()
                     report.compat_installed = True
+                self._adopt(adopt)
                 for f in versioned + repeatable:
                     report.applied.append(self._apply_file(f, dry_run, report))
                 if not dry_run:
@@ -127,6 +130,29 @@ class Migrator:
                 report.warnings.append(f"{s.path} is recorded as applied but the file is missing")
                 log.warning("%s", report.warnings[-1], extra={"action": "status", "path": s.path})
         return [by_path[s.path] for s in statuses if s.state in ("pending", "out-of-order", "changed")]
+
+    def _adoptable(self, statuses: list[FileStatus]) -> list[SqlFile]:
+        """Versions recorded as applied (by the Supabase CLI) whose checksum we never recorded."""
+        by_path = {f.rel: f for f in self.project.versioned}
+        return [
+            by_path[s.path]
+            for s in statuses
+            if s.kind == "versioned" and s.state == "applied" and s.applied_checksum is None
+        ]
+
+    def _adopt(self, files: list[SqlFile]) -> None:
+        if not files:
+            return
+        log.info(
+            "adopted %d migration(s) applied by the Supabase CLI (not run again; their checksums "
+            "are recorded from now on): %s",
+            len(files),
+            ", ".join(f.rel for f in files),
+            extra={"action": "adopt"},
+        )
+        with self.conn.transaction():
+            for f in files:
+                self.ledger.adopt(f)
 
     def _check_transactional(self, f: SqlFile) -> None:
         outside = [s for s in f.statements if cannot_run_in_transaction(s)]
