@@ -58,6 +58,10 @@ class OutOfOrder(ProblemFound):
     """A new versioned file sorts before the newest applied one."""
 
 
+class TransactionControl(ProblemFound):
+    """A file has `begin`, `commit`, `savepoint`... other than one whole-file wrapper."""
+
+
 class NonTransactionalMix(ProblemFound):
     """A file mixes statements that cannot run in a transaction with others."""
 

@@ -29,6 +29,7 @@ from luneo.core.migrations.ledger import Ledger
 from luneo.core.migrations.lock import migration_lock
 from luneo.core.migrations.queries import QUERIES
 from luneo.core.migrations.report import AppliedFile, ApplyReport, FileStatus
+from luneo.core.migrations.session import fresh_session
 from luneo.core.settings import MigrationSettings
 
 log = logging.getLogger(__name__)
@@ -86,13 +87,15 @@ class Migrator:
                 and (target is None or version_key(f.version or "") <= version_key(target))
             ]
             repeatable = [f for f in pending if f.kind == "repeatable"]
+            adopt = self._adoptable(statuses)
+            report.adopted = [f.rel for f in adopt]
             if len(versioned) < len([f for f in pending if f.kind == "versioned"]):
                 report.held_back = [f.rel for f in repeatable]
                 repeatable = []
             for f in versioned + repeatable:
                 self._check_transactional(f)
             needs_compat = not self.conn.scalar(QUERIES["has_auth_schema"])
-            if not (versioned or repeatable or needs_compat) and self.ledger.exists():
+            if not (versioned or repeatable or needs_compat or adopt) and self.ledger.exists():
                 return report
             with self.conn.transaction(force_rollback=True) if dry_run else nullcontext():
                 report.drift = self.drift()
@@ -107,6 +110,7 @@ class Migrator:
                 if needs_compat:
                     self._install_compat()
                     report.compat_installed = True
+                self._adopt(adopt)
                 for f in versioned + repeatable:
                     report.applied.append(self._apply_file(f, dry_run, report))
                 if not dry_run:
@@ -135,6 +139,29 @@ class Migrator:
                 report.warnings.append(f"{s.path} is recorded as applied but the file is missing")
                 log.warning("%s", report.warnings[-1], extra={"action": "status", "path": s.path})
         return [by_path[s.path] for s in statuses if s.state in ("pending", "out-of-order", "changed")]
+
+    def _adoptable(self, statuses: list[FileStatus]) -> list[SqlFile]:
+        """Versions recorded as applied (by the Supabase CLI) whose checksum we never recorded."""
+        by_path = {f.rel: f for f in self.project.versioned}
+        return [
+            by_path[s.path]
+            for s in statuses
+            if s.kind == "versioned" and s.state == "applied" and s.applied_checksum is None
+        ]
+
+    def _adopt(self, files: list[SqlFile]) -> None:
+        if not files:
+            return
+        log.info(
+            "adopted %d migration(s) applied by the Supabase CLI (not run again; their checksums "
+            "are recorded from now on): %s",
+            len(files),
+            ", ".join(f.rel for f in files),
+            extra={"action": "adopt"},
+        )
+        with self.conn.transaction():
+            for f in files:
+                self.ledger.adopt(f)
 
     def _check_transactional(self, f: SqlFile) -> None:
         outside = [s for s in f.statements if cannot_run_in_transaction(s)]
@@ -166,6 +193,7 @@ class Migrator:
             started = time.monotonic()
             try:
                 with self.conn.transaction() if transactional or dry_run else nullcontext():
+                    self._fresh_session(f.kind)
                     dropped = self._run(f, started, dry_run)
                 duration = int((time.monotonic() - started) * 1000)
                 return AppliedFile(f.rel, f.kind, duration, len(f.statements), transactional, dropped)
@@ -184,16 +212,24 @@ class Migrator:
                 if not transactional:
                     message += " (this file runs outside a transaction: statements before it stay applied)"
                 if not dry_run:
+                    self._fresh_session()
                     with self.conn.transaction():
                         self.ledger.record(f, started, success=False, error=message)
                 raise MigrationFailed(message) from None
         raise AssertionError("unreachable")
 
+    def _fresh_session(self, kind: str | None = None) -> None:
+        """A new connection's session (see `session.py`) under the DDL lock timeout.
+
+        Repeatable files run with `check_function_bodies = off`: a function may name one
+        defined further down the folder, so their order within it never matters.
+        """
+        settings = {"lock_timeout": self.settings.ddl_lock_timeout}
+        if kind == "repeatable":
+            settings["check_function_bodies"] = "off"
+        fresh_session(self.conn, **settings)
+
     def _run(self, f: SqlFile, started: float, dry_run: bool) -> tuple[str, ...]:
-        self.conn.execute(
-            "select set_config('lock_timeout', %s, %s)",
-            [self.settings.ddl_lock_timeout, self.conn.in_transaction],
-        )
         statements = f.statements
         if dry_run:
             statements = [s for s in statements if not cannot_run_in_transaction(s)]
@@ -204,6 +240,7 @@ class Migrator:
             tables = policy_tables(f.statements) | set(previous)
             before = self._drop_policies(tables)
         self._execute(statements)
+        self._fresh_session()  # the file may have switched role or search_path
         after: set[str] = set()
         details: dict[str, object] = {}
         if tables:

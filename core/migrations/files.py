@@ -20,7 +20,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
-from luneo.core.errors import MissingExtra, SqlSyntaxError, UsageError
+from luneo.core.errors import MissingExtra, SqlSyntaxError, TransactionControl, UsageError
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +72,8 @@ class SqlFile:
 
     @cached_property
     def statements(self) -> list[Statement]:
-        return parse(self.text, self.rel)
+        """The file's statements, without a whole-file `begin; ... commit;` wrapper."""
+        return without_transaction_wrapper(parse(self.text, self.rel), self.rel)
 
 
 @dataclass(frozen=True)
@@ -208,6 +209,41 @@ def discover(root: Path) -> Project:
 
 
 # --- what the parser tells us ------------------------------------------------------------
+
+
+def _transaction_kind(stmt: Statement) -> str | None:
+    """`begin`, `commit`, ... for a transaction-control statement, else None."""
+    from pglast import ast
+    from pglast.enums import TransactionStmtKind as K
+
+    node = stmt.node
+    if not isinstance(node, ast.TransactionStmt):
+        return None
+    if node.kind in (K.TRANS_STMT_BEGIN, K.TRANS_STMT_START):
+        return "begin-with-options" if node.options else "begin"
+    if node.kind == K.TRANS_STMT_COMMIT:
+        return "commit-and-chain" if node.chain else "commit"
+    return "other"
+
+
+def without_transaction_wrapper(statements: list[Statement], rel: str) -> list[Statement]:
+    """Drop a whole-file `begin; ... commit;` wrapper; refuse any other transaction control.
+
+    The engine runs each file in its own transaction (and a dry run in one that is rolled
+    back), so a file must not end, open or split transactions itself: a `commit` halfway
+    would keep half a migration, and would make a dry run change the database.
+    """
+    kinds = [_transaction_kind(s) for s in statements]
+    if len(statements) >= 2 and kinds[0] == "begin" and kinds[-1] == "commit":
+        statements, kinds = statements[1:-1], kinds[1:-1]
+    for stmt, kind in zip(statements, kinds, strict=True):
+        if kind is not None:
+            raise TransactionControl(
+                f"{rel}:{stmt.line}: `{stmt.text}` controls the transaction, which luneo does: each "
+                "file runs in its own transaction. Remove it (a plain `begin;` first and `commit;` "
+                "last around the whole file is accepted)"
+            )
+    return statements
 
 
 def cannot_run_in_transaction(stmt: Statement) -> bool:

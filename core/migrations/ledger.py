@@ -25,9 +25,13 @@ class Ledger:
 
     def versions(self) -> dict[str, tuple[str | None, str | None]]:
         """version -> (name, checksum we recorded), for versions applied by us or the Supabase CLI."""
-        if not self.exists():
+        if self.exists():
+            rows = self.conn.execute(QUERIES["applied_versions"])
+        elif self.conn.scalar(QUERIES["has_cli_ledger"]):
+            rows = self.conn.execute(QUERIES["cli_versions"])
+        else:
             return {}
-        return {v: (n, c) for v, n, c in self.conn.execute(QUERIES["applied_versions"])}
+        return {v: (n, c) for v, n, c in rows}
 
     def repeatables(self) -> dict[str, tuple[str, dict[str, Any]]]:
         """path -> (checksum, details) of the last successful run of each repeatable file."""
@@ -40,6 +44,10 @@ class Ledger:
             QUERIES["record_version"],
             {"version": f.version, "name": f.name, "statements": [s.text for s in f.statements]},
         )
+
+    def adopt(self, f: SqlFile) -> None:
+        """Record the checksum of a version the Supabase CLI applied; from now on it is checked."""
+        self.record(f, time.monotonic(), success=True, details={"adopted": True})
 
     def record(
         self,

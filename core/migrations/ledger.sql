@@ -39,6 +39,19 @@ select
     to_regclass('supabase_migrations.luneo_history') is not null
     and to_regclass('supabase_migrations.schema_migrations') is not null;
 
+-- has_cli_ledger --
+select to_regclass('supabase_migrations.schema_migrations') is not null;
+
+-- cli_versions --
+-- Versions recorded by the Supabase CLI in a database Luneo never applied to (its older
+-- versions have no `name` column, hence to_jsonb).
+select
+    m.version,
+    to_jsonb(m) ->> 'name' as name,
+    null as checksum
+from supabase_migrations.schema_migrations as m
+order by m.version;
+
 -- applied_versions --
 -- Versions recorded by us or by the Supabase CLI, with the checksum we recorded, if any.
 select

@@ -30,6 +30,8 @@ class AppliedFile:
 class ApplyReport:
     dry_run: bool
     compat_installed: bool = False
+    adopted: list[str] = field(default_factory=list)
+    """Versions the Supabase CLI applied: not run, their checksums recorded."""
     applied: list[AppliedFile] = field(default_factory=list)
     held_back: list[str] = field(default_factory=list)
     skipped_in_dry_run: list[str] = field(default_factory=list)
@@ -40,6 +42,7 @@ class ApplyReport:
         return {
             "dry_run": self.dry_run,
             "compat_installed": self.compat_installed,
+            "adopted": self.adopted,
             "applied": [vars(a) | {"dropped_policies": list(a.dropped_policies)} for a in self.applied],
             "held_back": self.held_back,
             "skipped_in_dry_run": self.skipped_in_dry_run,
