@@ -33,21 +33,26 @@ where
 order by n.nspname;
 
 -- drop_named_policies --
--- `drop policy` for the policies named in the parallel arrays that exist.
+-- `drop policy` for those of the policies named in the parallel arrays that exist.
 select format('drop policy %%I on %%I.%%I', p.policyname, p.schemaname, p.tablename)
 from pg_policies as p
-inner join unnest(%(schemas)s::text[], %(tables)s::text[], %(names)s::text[]) as w (s, t, n)
-    on p.schemaname = w.s and p.tablename = w.t and p.policyname = w.n;
+where (p.schemaname, p.tablename, p.policyname) in (
+    select named.* from unnest(%(schemas)s::name[], %(tables)s::name[], %(names)s::name[]) as named
+);
 
 -- drop_named_triggers --
--- `drop trigger` for the triggers named in the parallel arrays that exist.
+-- `drop trigger` for those of the triggers named in the parallel arrays that exist.
+with named as (
+    select named.* from unnest(%(schemas)s::name[], %(tables)s::name[], %(names)s::name[]) as named
+)
+
 select format('drop trigger %%I on %%I.%%I', tg.tgname, ns.nspname, c.relname)
 from pg_trigger as tg
 inner join pg_class as c on tg.tgrelid = c.oid
 inner join pg_namespace as ns on c.relnamespace = ns.oid
-inner join unnest(%(schemas)s::text[], %(tables)s::text[], %(names)s::text[]) as w (s, t, n)
-    on ns.nspname = w.s and c.relname = w.t and tg.tgname = w.n
-where not tg.tgisinternal;
+where
+    not tg.tgisinternal
+    and (ns.nspname, c.relname, tg.tgname) in (select named.* from named);
 
 -- truncate_ledger --
 -- One `truncate` of every table of the migration ledger (ours and the Supabase CLI's), if any.
