@@ -156,7 +156,7 @@ def version_key(version: str) -> str:
 
     Byte order of `<version>_<name>.sql` compares versions as strings, except that a version
     sorts after any longer one it begins (`_` sorts after the digits): `10_a.sql`, then
-    `1_b.sql`, then `9_c.sql`. Versions are never unique up to the name, so the version decides.
+    `1_b.sql`, then `9_c.sql`. No two files share a version, so `<version>_` decides.
     """
     return version + "_"
 
@@ -169,10 +169,10 @@ def _versioned(root: Path, directory: Path) -> tuple[list[SqlFile], list[str]]:
     seen: dict[str, str] = {}
     entries = sorted(directory.iterdir(), key=lambda p: p.name) if directory.is_dir() else []
     for index, path in enumerate(entries):
-        rel = f"supabase/migrations/{path.name}"
-        match = VERSIONED_NAME.match(path.name)
         if path.name.startswith("."):
             continue
+        rel = f"supabase/migrations/{path.name}"
+        match = VERSIONED_NAME.match(path.name)
         if path.is_dir():
             warnings.append(f"skipping {rel}: migrations are not read from subdirectories")
         elif index == 0 and (legacy := _LEGACY_INIT.search(path.name)) and legacy[1] < "20211209000000":
