@@ -40,8 +40,12 @@ def print_report(report: ApplyReport) -> None:
         out.print(
             line(("applied", "green"), f" {a.path} ({a.statements} statements, {a.duration_ms} ms{extra})")
         )
-        for policy in a.dropped_policies:
-            out.print(line(f"  dropped policy no longer declared: {policy}"))
+        for name in a.dropped:
+            out.print(line(f"  dropped, no longer declared: {name}"))
+    for r in report.removed:
+        out.print(line(("removed", "yellow"), f" {r.path} (file deleted)"))
+        for name in r.dropped:
+            out.print(line(f"  dropped: {name}"))
     for rel in report.skipped_in_dry_run:
         out.print(line(("not run in dry-run", "yellow"), f" {rel} (cannot run inside a transaction)"))
     for rel in report.held_back:

@@ -71,9 +71,11 @@ def verify(settings: Settings) -> VerifyReport:
     with migrator(settings, "db verify") as m:
         files = m.status()
         drift = m.drift()
+        missing = m.missing_objects()
     problems = [f"{s.path}: {s.state}" for s in files if s.state != "applied"]
     problems += [f"outside migrations: {d}" for d in drift]
-    return VerifyReport(files=files, drift=drift, problems=problems)
+    problems += [f"missing: {m}" for m in missing]
+    return VerifyReport(files=files, drift=drift, missing=missing, problems=problems)
 
 
 def new(settings: Settings, name: str, *, now: datetime | None = None) -> Path:

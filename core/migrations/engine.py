@@ -16,6 +16,7 @@ from contextlib import nullcontext
 from luneo.core import db
 from luneo.core.compat import compat_files
 from luneo.core.errors import ChecksumMismatch, MigrationFailed, NonTransactionalMix, OutOfOrder, UsageError
+from luneo.core.migrations import declared
 from luneo.core.migrations import drift as drift_
 from luneo.core.migrations.files import (
     Project,
@@ -28,7 +29,8 @@ from luneo.core.migrations.files import (
 from luneo.core.migrations.ledger import Ledger
 from luneo.core.migrations.lock import migration_lock
 from luneo.core.migrations.queries import QUERIES
-from luneo.core.migrations.report import AppliedFile, ApplyReport, FileStatus
+from luneo.core.migrations.repeatables import Repeatables
+from luneo.core.migrations.report import AppliedFile, ApplyReport, FileStatus, RemovedFile
 from luneo.core.migrations.session import fresh_session
 from luneo.core.settings import MigrationSettings
 
@@ -41,9 +43,10 @@ class Migrator:
         self.project = project
         self.settings = settings
         self.ledger = Ledger(conn)
+        self.repeatables = Repeatables(conn, self.ledger, project)
 
     def status(self) -> list[FileStatus]:
-        versions, repeatables = self.ledger.versions(), self.ledger.repeatables()
+        versions, repeatables = self.ledger.versions(), self.repeatables.recorded()
         newest = max(versions, key=version_key, default=None)
         out: list[FileStatus] = []
         files = {f.version for f in self.project.versioned}
@@ -61,13 +64,29 @@ class Migrator:
                 path = f"supabase/migrations/{version}_{'?' if name is None else name}.sql"
                 out.append(FileStatus(path, "versioned", "missing-file", version, None, recorded))
         for f in self.project.repeatable:
-            recorded = repeatables.get(f.rel, (None, {}))[0]
+            recorded, details = repeatables.get(f.rel, (None, {}))
             state = "applied" if recorded == f.checksum else ("changed" if recorded else "pending")
+            if state == "applied" and "declares" not in details:
+                state = "pending"  # run by a Luneo that did not record what files declare
+            elif state == "applied" and self.repeatables.missing(details):
+                state = "objects-missing"
             out.append(FileStatus(f.rel, "repeatable", state, None, f.checksum, recorded))
+        for path in self.repeatables.deleted():
+            out.append(FileStatus(path, "repeatable", "deleted", None, None, repeatables[path][0]))
         return sorted(out, key=lambda s: (s.kind != "versioned", version_key(s.version or ""), s.path))
 
     def drift(self) -> list[str]:
         return drift_.drift(self.conn)
+
+    def missing_objects(self) -> list[str]:
+        """`<file>: <object>` for every object a current repeatable file declared that is gone."""
+        current = {f.rel for f in self.project.repeatable}
+        return [
+            f"{path}: {name}"
+            for path, (_, details) in sorted(self.repeatables.recorded().items())
+            if path in current
+            for name in self.repeatables.missing(details)
+        ]
 
     # applying
 
@@ -94,8 +113,9 @@ class Migrator:
                 repeatable = []
             for f in versioned + repeatable:
                 self._check_transactional(f)
+            deleted = self.repeatables.deleted() if not report.held_back else []
             needs_compat = not self.conn.scalar(QUERIES["has_auth_schema"])
-            if not (versioned or repeatable or needs_compat or adopt) and self.ledger.exists():
+            if not (versioned or repeatable or needs_compat or adopt or deleted) and self.ledger.exists():
                 return report
             with self.conn.transaction(force_rollback=True) if dry_run else nullcontext():
                 report.drift = self.drift()
@@ -111,8 +131,14 @@ class Migrator:
                     self._install_compat()
                     report.compat_installed = True
                 self._adopt(adopt)
-                for f in versioned + repeatable:
+                for f in versioned:
                     report.applied.append(self._apply_file(f, dry_run, report))
+                if versioned and not report.held_back:
+                    repeatable = self._with_missing_objects(repeatable)
+                for f in repeatable:
+                    report.applied.append(self._apply_file(f, dry_run, report))
+                for path in deleted:
+                    report.removed.append(self._remove(path, dry_run))
                 if not dry_run:
                     drift_.record_fingerprint(self.conn)
         return report
@@ -138,7 +164,21 @@ class Migrator:
             if s.state == "missing-file":
                 report.warnings.append(f"{s.path} is recorded as applied but the file is missing")
                 log.warning("%s", report.warnings[-1], extra={"action": "status", "path": s.path})
-        return [by_path[s.path] for s in statuses if s.state in ("pending", "out-of-order", "changed")]
+        runs = ("pending", "out-of-order", "changed", "objects-missing")
+        return [by_path[s.path] for s in statuses if s.state in runs]
+
+    def _with_missing_objects(self, scheduled: list[SqlFile]) -> list[SqlFile]:
+        """`scheduled` plus the applied repeatable files whose objects a migration just dropped
+        (a table dropped and recreated takes its policies and triggers along), in file order."""
+        recorded = self.repeatables.recorded()
+        again = [
+            f
+            for f in self.project.repeatable
+            if f not in scheduled and f.rel in recorded and self.repeatables.missing(recorded[f.rel][1])
+        ]
+        for f in again:
+            log.info("%s: its objects went missing, applying it again", f.rel, extra={"action": "apply"})
+        return [f for f in self.project.repeatable if f in scheduled or f in again]
 
     def _adoptable(self, statuses: list[FileStatus]) -> list[SqlFile]:
         """Versions recorded as applied (by the Supabase CLI) whose checksum we never recorded."""
@@ -218,7 +258,7 @@ class Migrator:
                 raise MigrationFailed(message) from None
         raise AssertionError("unreachable")
 
-    def _fresh_session(self, kind: str | None = None) -> None:
+    def _fresh_session(self, kind: str | None = None, **extra: str) -> None:
         """A new connection's session (see `session.py`) under the DDL lock timeout.
 
         Repeatable files run with `check_function_bodies = off`: a function may name one
@@ -227,41 +267,73 @@ class Migrator:
         settings = {"lock_timeout": self.settings.ddl_lock_timeout}
         if kind == "repeatable":
             settings["check_function_bodies"] = "off"
-        fresh_session(self.conn, **settings)
+        fresh_session(self.conn, **settings, **extra)
 
     def _run(self, f: SqlFile, started: float, dry_run: bool) -> tuple[str, ...]:
         statements = f.statements
         if dry_run:
             statements = [s for s in statements if not cannot_run_in_transaction(s)]
-        tables: set[str] = set()
-        before: set[str] = set()
-        if f.rel.startswith("supabase/policies/"):
-            previous = self.ledger.repeatables().get(f.rel, (None, {}))[1].get("tables", [])
-            tables = policy_tables(f.statements) | set(previous)
-            before = self._drop_policies(tables)
-        self._execute(statements)
-        self._fresh_session()  # the file may have switched role or search_path
-        after: set[str] = set()
         details: dict[str, object] = {}
-        if tables:
-            after = {f"{s}.{t}: {p}" for s, t, p, _ in self._policies_on(tables)}
-            details = {"tables": sorted(policy_tables(f.statements))}
+        dropped: list[str] = []
+        tables = self.repeatables.owned_tables(f)
+        before = self.repeatables.drop_policies(tables) if tables else set()
+        self._execute(statements)
+        if f.kind == "repeatable":
+            # resolved with the file's own search_path, then named with an empty one
+            oids = declared.resolve(self.conn, declared.in_statements(f.statements))
+            elsewhere = self._declared_elsewhere(f.rel)
+            now = declared.names(self.conn, oids)
+            dropped = self._drop_stale(f.rel, now, elsewhere)
+            details = {"declares": now.as_details()}
+            if tables:
+                details["tables"] = sorted(policy_tables(f.statements))
+                dropped += sorted(before - set(self.repeatables.policies_on(tables)))
+        self._fresh_session()  # the file may have switched role or search_path
         if not dry_run:
             with self.conn.transaction():
                 if f.kind == "versioned":
                     self.ledger.record_version(f)
                 self.ledger.record(f, started, success=True, details=details)
-        return tuple(sorted(before - after))
+        return tuple(dropped)
 
-    def _policies_on(self, tables: set[str]) -> list[db.Row]:
-        return self.conn.execute(QUERIES["policies_on_tables"], {"tables": sorted(tables)})
+    def _declared_elsewhere(self, path: str) -> declared.Declared:
+        """What the other current files declare, resolved in a new session; leaves the session
+        with an empty search_path, in which `declared.names` qualifies every name."""
+        self._fresh_session()
+        oids = declared.resolve(self.conn, self.repeatables.written_elsewhere(path))
+        self._fresh_session(search_path="")
+        return declared.names(self.conn, oids)
 
-    def _drop_policies(self, tables: set[str]) -> set[str]:
-        """Drop every policy on the tables a policies file owns; it declares them anew."""
-        existing = self._policies_on(tables)
-        for *_, statement in existing:
-            self.conn.run_sql(statement)
-        return {f"{s}.{t}: {p}" for s, t, p, _ in existing}
+    def _drop_stale(self, path: str, now: declared.Declared, elsewhere: declared.Declared) -> list[str]:
+        try:
+            return self.repeatables.drop_stale(path, now, elsewhere)
+        except db.QueryFailed as exc:
+            raise MigrationFailed(
+                f"{path}: cannot drop an object the file no longer declares: {_explain(exc)}"
+            ) from None
+
+    def _remove(self, path: str, dry_run: bool) -> RemovedFile:
+        """A deleted repeatable file: drop what it declared, record that it is gone."""
+        started = time.monotonic()
+        with self.conn.transaction():
+            elsewhere = self._declared_elsewhere(path)
+            try:
+                dropped = self.repeatables.remove(path, elsewhere)
+            except db.QueryFailed as exc:
+                raise MigrationFailed(
+                    f"{path} was deleted but its objects cannot be dropped: {_explain(exc)}"
+                ) from None
+            self._fresh_session()
+            if not dry_run:
+                gone = SqlFile(kind="repeatable", rel=path, text="")
+                self.ledger.record(gone, started, success=True, details={"deleted": True, "dropped": dropped})
+        log.info(
+            "%s was deleted: dropped %s",
+            path,
+            ", ".join(dropped) or "nothing (what it declared is declared elsewhere)",
+            extra={"action": "remove", "path": path},
+        )
+        return RemovedFile(path, tuple(dropped))
 
     def _execute(self, statements: list[Statement]) -> None:
         for stmt in statements:
@@ -294,9 +366,15 @@ class _StatementFailed(Exception):
         line = self.stmt.line
         if e.position:
             line += self.stmt.text.count("\n", 0, e.position - 1)
-        parts = [f"{f.rel}:{line}: {e.message} (SQLSTATE {e.sqlstate})"]
-        parts += [f"detail: {e.detail}"] if e.detail else []
-        parts += [f"hint: {e.hint}"] if e.hint else []
-        if e.context and not e.position:
-            parts.append(f"context: {e.context.splitlines()[0]}")
-        return "; ".join(parts)
+        return f"{f.rel}:{line}: {_explain(self.cause)}"
+
+
+def _explain(exc: db.QueryFailed) -> str:
+    """`message (SQLSTATE)` plus detail, hint and context when Postgres gave them."""
+    e = exc.error
+    parts = [f"{e.message} (SQLSTATE {e.sqlstate})"]
+    parts += [f"detail: {e.detail}"] if e.detail else []
+    parts += [f"hint: {e.hint}"] if e.hint else []
+    if e.context and not e.position:
+        parts.append(f"context: {e.context.splitlines()[0]}")
+    return "; ".join(parts)

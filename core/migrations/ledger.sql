@@ -69,13 +69,21 @@ left join lateral (
 order by m.version;
 
 -- applied_repeatables --
-select distinct on (path)
-    path,
-    checksum,
-    details
-from supabase_migrations.luneo_history
-where kind = 'repeatable' and success
-order by path asc, id desc;
+-- The last successful run of each repeatable file, unless that run recorded its deletion.
+select
+    r.path,
+    r.checksum,
+    r.details
+from (
+    select distinct on (h.path)
+        h.path,
+        h.checksum,
+        h.details
+    from supabase_migrations.luneo_history as h
+    where h.kind = 'repeatable' and h.success
+    order by h.path asc, h.id desc
+) as r
+where not coalesce((r.details ->> 'deleted')::boolean, false);
 
 -- record_version --
 insert into supabase_migrations.schema_migrations (version, name, statements)

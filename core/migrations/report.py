@@ -10,7 +10,8 @@ class FileStatus:
     path: str
     kind: str
     state: str
-    """applied | pending | changed | out-of-order | missing-file"""
+    """applied | pending | changed | out-of-order | missing-file (versioned) |
+    deleted | objects-missing (repeatable)"""
     version: str | None = None
     checksum: str | None = None
     applied_checksum: str | None = None
@@ -23,7 +24,16 @@ class AppliedFile:
     duration_ms: int
     statements: int
     transactional: bool = True
-    dropped_policies: tuple[str, ...] = ()
+    dropped: tuple[str, ...] = ()
+    """Objects the file declared before and no longer does: `function public.f(integer)`, ..."""
+
+
+@dataclass(frozen=True)
+class RemovedFile:
+    """A repeatable file that was deleted, and the objects it declared that were dropped."""
+
+    path: str
+    dropped: tuple[str, ...] = ()
 
 
 @dataclass
@@ -33,6 +43,7 @@ class ApplyReport:
     adopted: list[str] = field(default_factory=list)
     """Versions the Supabase CLI applied: not run, their checksums recorded."""
     applied: list[AppliedFile] = field(default_factory=list)
+    removed: list[RemovedFile] = field(default_factory=list)
     held_back: list[str] = field(default_factory=list)
     skipped_in_dry_run: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -43,7 +54,8 @@ class ApplyReport:
             "dry_run": self.dry_run,
             "compat_installed": self.compat_installed,
             "adopted": self.adopted,
-            "applied": [vars(a) | {"dropped_policies": list(a.dropped_policies)} for a in self.applied],
+            "applied": [vars(a) | {"dropped": list(a.dropped)} for a in self.applied],
+            "removed": [{"path": r.path, "dropped": list(r.dropped)} for r in self.removed],
             "held_back": self.held_back,
             "skipped_in_dry_run": self.skipped_in_dry_run,
             "warnings": self.warnings,
@@ -65,6 +77,8 @@ class ResetReport:
 class VerifyReport:
     files: list[FileStatus]
     drift: list[str]
+    missing: list[str] = field(default_factory=list)
+    """`<file>: <object>` declared by a repeatable file and missing from the database."""
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -72,4 +86,4 @@ class VerifyReport:
         return not self.problems
 
     def as_dict(self) -> dict[str, object]:
-        return {"ok": self.ok, "problems": self.problems, "drift": self.drift}
+        return {"ok": self.ok, "problems": self.problems, "drift": self.drift, "missing": self.missing}

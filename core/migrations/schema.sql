@@ -8,11 +8,10 @@ select to_regnamespace('auth') is not null;
 select coalesce(obj_description(to_regnamespace('auth'), 'pg_namespace') like 'luneo compat stand-in%%', false);
 
 -- policies_on_tables --
--- Policies on the given `schema.table` names, with the statement that drops each.
+-- Policies on the given `schema.table` names, each named as `policy "name" on schema.table`,
+-- with the statement that drops it.
 select
-    schemaname::text as schema_name,
-    tablename::text as table_name,
-    policyname::text as policy_name,
+    format('policy %%I on %%I.%%I', policyname, schemaname, tablename) as policy,
     format('drop policy %%I on %%I.%%I', policyname, schemaname, tablename) as drop_statement
 from pg_policies
 where (schemaname || '.' || tablename) = any(%(tables)s);

@@ -294,7 +294,7 @@ def test_policies_are_declarative_stale_ones_are_dropped(project: Project) -> No
     path.write_text(POLICIES.format(extra=""))
     report = migrations.apply(project.settings())
 
-    assert report.applied[0].dropped_policies == ("public.items: members can add items",)
+    assert report.applied[0].dropped == ('policy "members can add items" on public.items',)
     assert [r[0] for r in project.query(policies)] == ["anyone can read items"]
 
 
@@ -311,7 +311,7 @@ def test_policies_of_a_table_removed_from_its_file_are_dropped(project: Project)
     path.write_text(POLICIES.format(extra=""))
     report = migrations.apply(project.settings())
 
-    assert report.applied[0].dropped_policies == ("public.tags: anyone can read tags",)
+    assert report.applied[0].dropped == ('policy "anyone can read tags" on public.tags',)
     assert project.scalar("select count(*) from pg_policies where tablename = 'tags'") == 0
 
 
