@@ -17,7 +17,16 @@ from pathlib import Path
 from luneo.core.errors import ConfigError, UsageError
 
 URL_VARIABLES = ("DATABASE_URL", "SUPABASE_DB_URL")
-_DURATION = re.compile(r"^\d+(\.\d+)?\s*(us|ms|s|min|h|d)?$")
+_DURATION = re.compile(r"^(?P<number>\d+(\.\d+)?)\s*(?P<unit>us|ms|s|min|h|d)?$")
+_UNIT_SECONDS = {"us": 1e-6, "ms": 1e-3, "s": 1.0, "min": 60.0, "h": 3600.0, "d": 86400.0}
+
+
+def duration_seconds(duration: str) -> float:
+    """Seconds in a Postgres duration as `Environment.duration` accepts it (bare number: ms)."""
+    match = _DURATION.match(duration.strip())
+    if match is None:
+        raise ValueError(f"not a Postgres duration: {duration!r}")
+    return float(match["number"]) * _UNIT_SECONDS[match["unit"] or "ms"]
 
 
 class Environment:
