@@ -87,10 +87,12 @@ class MigrationSettings:
 
     lock_wait_seconds: float = 60.0
     """How long `apply` waits for the migration lock (LUNEO_LOCK_WAIT)."""
-    ddl_lock_timeout: str = "5s"
-    """`lock_timeout` of every migration statement (LUNEO_DDL_LOCK_TIMEOUT)."""
-    ddl_retries: int = 3
-    """Retries of a file that hit `lock_timeout` (LUNEO_DDL_RETRIES)."""
+    ddl_lock_timeout: str = "1s"
+    """`lock_timeout` of every statement of a migration session (LUNEO_DDL_LOCK_TIMEOUT). While
+    DDL waits for its lock, API queries on the table queue behind it, and Supabase gives `anon`
+    a 3 s statement timeout: the wait must end well before that."""
+    ddl_retries: int = 10
+    """Retries, with backoff, of work that hit `lock_timeout` (LUNEO_DDL_RETRIES)."""
 
     @classmethod
     def from_env(cls, env: Environment) -> MigrationSettings:

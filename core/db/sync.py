@@ -33,8 +33,9 @@ def configure(raw: psycopg.Connection[Any] | psycopg.AsyncConnection[Any]) -> No
 class Connection:
     """A connection seen through Luneo: queries in, tuples out, `luneo.core.db.errors` raised."""
 
-    def __init__(self, raw: psycopg.Connection[Any]) -> None:
+    def __init__(self, raw: psycopg.Connection[Any], url: str | None = None) -> None:
         self._raw = raw
+        self._url = url
 
     def execute(self, query: LiteralString, params: Params = None) -> list[Row]:
         """Run one statement; its rows (empty when it returns none)."""
@@ -77,6 +78,12 @@ class Connection:
     def backend_pid(self) -> int:
         return self._raw.info.backend_pid
 
+    def sibling(self, application_name: str) -> Connection:
+        """Another autocommit connection to the same database, e.g. for a watcher thread."""
+        if self._url is None:
+            raise ValueError("this connection was not opened by luneo.core.db.connect")
+        return connect(self._url, application_name=application_name)
+
     @property
     def closed(self) -> bool:
         return self._raw.closed
@@ -100,4 +107,4 @@ def connect(url: str, *, application_name: str = "luneo", autocommit: bool = Tru
     except psycopg.OperationalError as exc:
         raise connect_failure(url, exc) from None
     configure(raw)
-    return Connection(raw)
+    return Connection(raw, url)

@@ -50,7 +50,11 @@ def connection(settings: Settings, command: str) -> Iterator[db.Connection]:
 def migrator(settings: Settings, command: str) -> Iterator[Migrator]:
     project = discover(settings.project_dir)
     with connection(settings, command) as conn:
-        yield Migrator(conn, project, settings.migrations)
+        m = Migrator(conn, project, settings.migrations)
+        try:
+            yield m
+        finally:
+            m.waits.close()
 
 
 def apply(
@@ -113,5 +117,5 @@ def reset(settings: Settings, *, force: bool = False) -> ApplyReport:
         raise UsageError(f"refusing to reset {db.describe_target(url)}, which is not local; pass --force")
     with migrator(settings, "db reset") as m:
         with migration_lock(m.conn, settings.migrations.lock_wait_seconds):
-            drop_everything(m.conn)
+            m.waits.retry("dropping the project's schemas", lambda: drop_everything(m.conn))
         return m.apply()

@@ -12,19 +12,28 @@ from __future__ import annotations
 import logging
 import time
 from contextlib import nullcontext
+from functools import partial
 
 from luneo.core import db
 from luneo.core.compat import compat_files
 from luneo.core.errors import ChecksumMismatch, MigrationFailed, NonTransactionalMix, OutOfOrder, UsageError
-from luneo.core.migrations import declared
+from luneo.core.migrations import concurrently, declared
 from luneo.core.migrations import drift as drift_
-from luneo.core.migrations.files import Project, SqlFile, Statement, cannot_run_in_transaction, policy_tables
+from luneo.core.migrations.files import (
+    Project,
+    SqlFile,
+    Statement,
+    cannot_run_in_transaction,
+    policy_tables,
+    runs_concurrently,
+)
 from luneo.core.migrations.ledger import Ledger
 from luneo.core.migrations.lock import migration_lock
 from luneo.core.migrations.queries import QUERIES
 from luneo.core.migrations.repeatables import Repeatables
 from luneo.core.migrations.report import AppliedFile, ApplyReport, FileStatus, RemovedFile
 from luneo.core.migrations.session import fresh_session
+from luneo.core.migrations.waits import LockWaits
 from luneo.core.settings import MigrationSettings
 
 log = logging.getLogger(__name__)
@@ -37,8 +46,12 @@ class Migrator:
         self.settings = settings
         self.ledger = Ledger(conn)
         self.repeatables = Repeatables(conn, self.ledger, project)
+        self.waits = LockWaits(conn, settings)  # the whole session under the DDL lock timeout
 
     def status(self) -> list[FileStatus]:
+        return self.waits.retry("reading the migration ledger", self._status)
+
+    def _status(self) -> list[FileStatus]:
         versions, repeatables = self.ledger.versions(), self.repeatables.recorded()
         newest = max(versions, default="")
         out: list[FileStatus] = []
@@ -68,7 +81,7 @@ class Migrator:
         return sorted(out, key=lambda s: (s.kind != "versioned", s.version or "", s.path))
 
     def drift(self) -> list[str]:
-        return drift_.drift(self.conn)
+        return self.waits.retry("comparing the catalog with its fingerprint", lambda: drift_.drift(self.conn))
 
     def missing_objects(self) -> list[str]:
         """`<file>: <object>` for every object a current repeatable file declared that is gone."""
@@ -131,7 +144,10 @@ class Migrator:
                 for path in deleted:
                     report.removed.append(self._remove(path, dry_run))
                 if not dry_run:
-                    drift_.record_fingerprint(self.conn)
+                    self.waits.retry(
+                        "recording the catalog fingerprint (the files are applied)",
+                        lambda: drift_.record_fingerprint(self.conn),
+                    )
         return report
 
     def _check(
@@ -231,15 +247,11 @@ class Migrator:
             except _StatementFailed as failed:
                 retry = isinstance(failed.cause, db.LockNotAvailable) and transactional
                 if retry and attempt < self.settings.ddl_retries:
-                    log.warning(
-                        "%s: lock_timeout (%s) hit, retrying",
-                        f.rel,
-                        self.settings.ddl_lock_timeout,
-                        extra=context | {"attempt": attempt + 1},
-                    )
-                    time.sleep(0.5 * 2**attempt)
+                    self.waits.pause(f"{f.rel}:{failed.stmt.line}", attempt, started, context)
                     continue
                 message = failed.describe(f)
+                if isinstance(failed.cause, db.LockNotAvailable):
+                    message += "; " + self.waits.gave_up(started)
                 if not transactional:
                     message += " (this file runs outside a transaction: statements before it stay applied)"
                 if not dry_run:
@@ -268,7 +280,7 @@ class Migrator:
         dropped: list[str] = []
         tables = self.repeatables.owned_tables(f)
         before = self.repeatables.drop_policies(tables) if tables else set()
-        self._execute(statements)
+        self._execute(statements, f.rel)
         if f.kind == "repeatable":
             # resolved with the file's own search_path, then named with an empty one
             oids = declared.resolve(self.conn, declared.in_statements(f.statements))
@@ -326,10 +338,17 @@ class Migrator:
         )
         return RemovedFile(path, tuple(dropped))
 
-    def _execute(self, statements: list[Statement]) -> None:
+    def _execute(self, statements: list[Statement], rel: str = "") -> None:
         for stmt in statements:
+            where = f"{rel}:{stmt.line}"
             try:
-                self.conn.run_sql(stmt.text)
+                if self.conn.in_transaction:
+                    self.conn.run_sql(stmt.text)
+                elif runs_concurrently(stmt):  # waits for other transactions, blocking no writer
+                    with self.waits.without_lock_timeout(where):
+                        concurrently.run(self.conn, stmt, where)
+                else:  # a statement on its own: retried alone when its lock is not granted
+                    self.waits.run(where, partial(self.conn.run_sql, stmt.text))
             except db.QueryFailed as exc:
                 raise _StatementFailed(stmt, exc) from exc
 

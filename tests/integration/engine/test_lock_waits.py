@@ -170,7 +170,8 @@ def test_file_that_gives_up_on_its_lock_names_the_holder(project: Project) -> No
     assert message.startswith("supabase/migrations/20250102000000_add_price.sql:1: ")
     assert "SQLSTATE 55P03" in message
     assert "gave up after 3 attempts" in message
-    assert f"pid {pid} (" in message and HOLDER_APP in message
+    assert f"pid {pid} (" in message
+    assert HOLDER_APP in message
     assert "select * from public.items" in message
     assert project.scalar("select count(*) from information_schema.columns where column_name = 'price'") == 0
 
