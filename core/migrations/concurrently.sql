@@ -12,13 +12,13 @@ inner join pg_index as i on c.oid = i.indexrelid
 inner join pg_namespace as n on c.relnamespace = n.oid
 where
     not i.indisvalid
-    and c.relname = %(index)s
+    and c.relname = %(index)s  -- noqa: RF02
     and n.oid = (
         select t.relnamespace from pg_class as t
         where t.oid = to_regclass(
             case
-                when %(schema)s::text is null then quote_ident(%(table)s)
-                else quote_ident(%(schema)s) || '.' || quote_ident(%(table)s)
+                when %(schema)s::text is null then quote_ident(%(table)s)  -- noqa: RF02
+                else quote_ident(%(schema)s) || '.' || quote_ident(%(table)s)  -- noqa: RF02
             end
         )
     );

@@ -79,10 +79,22 @@ class Blocker:
         )
 
 
-def describe(blockers: tuple[Blocker, ...]) -> str:
-    if not blockers:
+@dataclass(frozen=True)
+class Wait:
+    """One sample of the watched session waiting for a lock."""
+
+    wanted: str
+    """The lock it waits for: `AccessShareLock on public.items`, `the end of a transaction`."""
+    blockers: tuple[Blocker, ...]
+
+    def __str__(self) -> str:
+        return f"waiting for {self.wanted}, blocked by " + "; and by ".join(str(b) for b in self.blockers[:3])
+
+
+def describe(wait: Wait | None) -> str:
+    if wait is None:
         return "the blocking session was not seen (it is watched from the first lock timeout on)"
-    return "blocked by " + "; and by ".join(str(b) for b in blockers[:3])
+    return str(wait)
 
 
 class Watcher:
@@ -94,8 +106,8 @@ class Watcher:
         self.report_after = report_after
         self.label: str | None = None
         """What the session runs without a lock timeout, if anything: its long waits are reported."""
-        self.latest: tuple[float, tuple[Blocker, ...]] = (0.0, ())
-        """(time.monotonic() of the sample, blockers) of the last sample that saw any."""
+        self.latest: tuple[float, Wait | None] = (0.0, None)
+        """(time.monotonic(), what it saw) of the last sample that saw the session waiting."""
         self._watched = conn
         self._conn = conn.sibling(application_name(f"db lock watch of pid {self.pid}"))
         self._interval = min(max(report_after / 5, 0.02), 0.2)
@@ -104,9 +116,9 @@ class Watcher:
         self._thread = threading.Thread(target=self._run, name=f"luneo lock watch {self.pid}", daemon=True)
         self._thread.start()
 
-    def seen_since(self, since: float) -> tuple[Blocker, ...]:
-        at, blockers = self.latest
-        return blockers if at >= since else ()
+    def seen_since(self, since: float) -> Wait | None:
+        at, wait = self.latest
+        return wait if at >= since else None
 
     def close(self) -> None:
         self._stop.set()
@@ -125,18 +137,19 @@ class Watcher:
 
     def _sampled(self, rows: list[db.Row]) -> None:
         now = time.monotonic()
-        blockers = tuple(Blocker(*row[:6]) for row in rows)
-        self.latest = (now, blockers)
+        wait = Wait(rows[0][7] or "a lock", tuple(Blocker(*row[:6]) for row in rows))
+        self.latest = (now, wait)
         label, waited = self.label, rows[0][6]
         last_label, last_time = self._reported
         if label and waited >= self.report_after and (label != last_label or now - last_time >= REPORT_EVERY):
             self._reported = (label, now)
             log.warning(
-                "%s: waiting for %.1fs (no lock timeout: it blocks no reader or writer while it waits), %s",
+                "%s: still running after %.1fs, without a lock timeout (it blocks no reader or writer "
+                "while it waits): %s",
                 label,
                 waited,
-                describe(blockers),
-                extra={"action": "lock-wait", "blocking_pids": [b.pid for b in blockers]},
+                wait,
+                extra={"action": "lock-wait", "blocking_pids": [b.pid for b in wait.blockers]},
             )
 
 
@@ -165,16 +178,16 @@ class LockWaits:
                 )
         return self._watcher
 
-    def blockers(self, since: float) -> tuple[Blocker, ...]:
-        """Who was seen blocking the session since `since` (a `time.monotonic()`), last sample."""
-        return self._watcher.seen_since(since) if self._watcher else ()
+    def seen(self, since: float) -> Wait | None:
+        """The last wait of the session seen since `since` (a `time.monotonic()`), if any."""
+        return self._watcher.seen_since(since) if self._watcher else None
 
     def pause(self, what: str, attempt: int, since: float, extra: dict[str, object] | None = None) -> None:
         """After `what` hit the lock timeout in attempt `attempt` (0-based, begun at `since`):
         start watching, say who blocked it (when seen), and sleep before the next attempt."""
         self.watch()
         delay = backoff(attempt)
-        blockers = self.blockers(since)
+        wait = self.seen(since)
         log.warning(
             "%s: lock_timeout (%s) hit, retrying in %.1fs (retry %d of %d)%s",
             what,
@@ -182,7 +195,7 @@ class LockWaits:
             delay,
             attempt + 1,
             self.settings.ddl_retries,
-            f"; {describe(blockers)}" if blockers else "",
+            f"; {wait}" if wait else "",
             extra=(extra or {}) | {"action": "lock-wait", "attempt": attempt + 1},
         )
         time.sleep(delay)
@@ -193,7 +206,7 @@ class LockWaits:
         return (
             f"gave up after {self.settings.ddl_retries + 1} attempts of lock_timeout "
             f"{self.settings.ddl_lock_timeout} (LUNEO_DDL_LOCK_TIMEOUT, LUNEO_DDL_RETRIES); "
-            f"{describe(self.blockers(since))}"
+            f"{describe(self.seen(since))}"
         )
 
     def run(self, what: str, work: Callable[[], T]) -> T:
