@@ -110,8 +110,8 @@ class Watcher:
         """(time.monotonic(), what it saw) of the last sample that saw the session waiting."""
         self._watched = conn
         self._conn = conn.sibling(application_name(f"db lock watch of pid {self.pid}"))
-        self._interval = min(max(report_after / 5, 0.02), 0.2)
-        self._reported = (None, 0.0)
+        self._interval = min(max(report_after / 5, 0.05), 0.2)
+        self._reported: tuple[str | None, float] = (None, 0.0)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"luneo lock watch {self.pid}", daemon=True)
         self._thread.start()

@@ -142,6 +142,21 @@ def test_verify_does_not_wait_behind_a_lock_and_names_the_holder(project: Projec
     assert migrations.verify(project.settings()).ok  # released: verify runs clean
 
 
+def test_status_does_not_wait_behind_a_lock_on_the_ledger(project: Project) -> None:
+    applied_project(project)
+    lock_ledger = "lock table supabase_migrations.schema_migrations in access exclusive mode"
+
+    with holding(project.url, lock_ledger) as pid:
+        started = time.monotonic()
+        with pytest.raises(LockTimeout, match=r"^reading the migration ledger: ") as caught:
+            migrations.status(project.settings(**SHORT))
+        elapsed = time.monotonic() - started
+
+    assert elapsed < HOLD / 2, "status waited for the holder"
+    assert f"pid {pid} (" in caught.value.message
+    assert "supabase_migrations.schema_migrations" in caught.value.message
+
+
 def test_apply_retries_the_fingerprint_and_succeeds_once_the_holder_commits(project: Project) -> None:
     applied_project(project)
     project.migration("20250102000000", "create_tags", "create table public.tags (id bigint primary key);\n")
