@@ -75,7 +75,7 @@ def verify(settings: Settings) -> VerifyReport:
     with migrator(settings, "db verify") as m:
         files = m.status()
         drift = m.drift()
-        missing = m.missing_objects()
+        missing = m.waits.retry("looking for the objects repeatable files declare", m.missing_objects)
     problems = [f"{s.path}: {s.state}" for s in files if s.state != "applied"]
     problems += [f"outside migrations: {d}" for d in drift]
     problems += [f"missing: {m}" for m in missing]

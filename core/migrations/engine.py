@@ -142,7 +142,8 @@ class Migrator:
                 for f in repeatable:
                     report.applied.append(self._apply_file(f, dry_run, report))
                 for path in deleted:
-                    report.removed.append(self._remove(path, dry_run))
+                    remove = partial(self._remove, path, dry_run)
+                    report.removed.append(self.waits.retry(f"{path} (deleted): dropping its objects", remove))
                 if not dry_run:
                     self.waits.retry(
                         "recording the catalog fingerprint (the files are applied)",
@@ -322,6 +323,8 @@ class Migrator:
             elsewhere = self._declared_elsewhere(path)
             try:
                 dropped = self.repeatables.remove(path, elsewhere)
+            except db.LockNotAvailable:
+                raise  # retried
             except db.QueryFailed as exc:
                 raise MigrationFailed(
                     f"{path} was deleted but its objects cannot be dropped: {_explain(exc)}"
