@@ -12,19 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.cli import luneo
 from tests.support.pg import REPO
 from tests.support.project import Project
-
-LUNEO = [sys.executable, "-m", "luneo.cli.main"]
-
-
-def luneo(
-    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess:
-    base = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SUPABASE_DB_URL")}
-    return subprocess.run(
-        [*LUNEO, *args], cwd=cwd, env={**base, **(env or {})}, capture_output=True, text=True, timeout=120
-    )
 
 
 def test_apply_then_noop_then_json_status(project: Project) -> None:
