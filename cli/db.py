@@ -8,8 +8,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from luneo.cli.output import EXIT_PROBLEM, err, line, out, print_json
-from luneo.core import migrations
+from luneo.cli.output import EXIT_PROBLEM, err, hide_password_of, line, out, print_json
+from luneo.core import db, migrations
 from luneo.core.migrations import ApplyReport
 from luneo.core.settings import Settings, load_settings
 
@@ -25,10 +25,15 @@ DbUrl = Annotated[
 ]
 Dir = Annotated[Path, typer.Option("--dir", help="Project directory holding supabase/.")]
 Json = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON on stdout.")]
+Force = Annotated[bool, typer.Option("--force", help="Allow a database that is not local.")]
 
 
-def _settings(directory: Path, db_url: str | None) -> Settings:
-    return load_settings(directory, db_url)
+def settings_for(directory: Path, db_url: str | None) -> Settings:
+    """The command's settings; the password of its database URL is never printed from now on."""
+    settings = load_settings(directory, db_url)
+    hide_password_of(settings.database_url)
+    return settings
+
 
 
 def print_report(report: ApplyReport) -> None:
@@ -72,7 +77,7 @@ def apply(
 ) -> None:
     """Apply pending migrations, then changed functions and policies."""
     report = migrations.apply(
-        _settings(directory, db_url), dry_run=dry_run, target=target, allow_out_of_order=allow_out_of_order
+        settings_for(directory, db_url), dry_run=dry_run, target=target, allow_out_of_order=allow_out_of_order
     )
     print_json(report.as_dict()) if json else print_report(report)
 
@@ -80,7 +85,7 @@ def apply(
 @app.command()
 def status(db_url: DbUrl = None, directory: Dir = Path("."), json: Json = False) -> None:
     """Show each file as applied, pending or changed."""
-    files = migrations.status(_settings(directory, db_url))
+    files = migrations.status(settings_for(directory, db_url))
     if json:
         print_json([vars(f) for f in files])
         return
@@ -95,7 +100,7 @@ def status(db_url: DbUrl = None, directory: Dir = Path("."), json: Json = False)
 @app.command()
 def verify(db_url: DbUrl = None, directory: Dir = Path("."), json: Json = False) -> None:
     """Exit 1 when files and database disagree, or objects changed outside migrations."""
-    report = migrations.verify(_settings(directory, db_url))
+    report = migrations.verify(settings_for(directory, db_url))
     if json:
         print_json(report.as_dict())
     else:
@@ -112,31 +117,27 @@ def new(
     name: Annotated[str, typer.Argument(help="What it does, e.g. create_orders.")], directory: Dir = Path(".")
 ) -> None:
     """Create an empty, correctly named migration file."""
-    path = migrations.new(_settings(directory, None), name)
+    path = migrations.new(settings_for(directory, None), name)
     out.print(line(str(path.relative_to(Path(directory).resolve()))))
 
 
 @app.command()
-def reset(
-    db_url: DbUrl = None,
-    directory: Dir = Path("."),
-    force: Annotated[bool, typer.Option("--force", help="Allow a database that is not local.")] = False,
-) -> None:
+def reset(db_url: DbUrl = None, directory: Dir = Path("."), force: Force = False) -> None:
     """Drop every object the migrations made, then apply them again."""
-    print_report(migrations.reset(_settings(directory, db_url), force=force))
+    print_report(migrations.reset(settings_for(directory, db_url), force=force))
 
 
 @app.command()
-def seed(db_url: DbUrl = None, directory: Dir = Path(".")) -> None:
-    """Load supabase/seed.sql (safe to run again)."""
-    count = migrations.seed(_settings(directory, db_url))
+def seed(db_url: DbUrl = None, directory: Dir = Path("."), force: Force = False) -> None:
+    """Load supabase/seed.sql (safe to run again); a database that is not local needs --force."""
+    count = migrations.seed(settings_for(directory, db_url), force=force)
     out.print(f"seed loaded: {count} statement(s) from supabase/seed.sql")
 
 
 @app.command()
 def url(directory: Dir = Path(".")) -> None:
-    """Print the URL of the embedded database (starting it if needed)."""
-    out.print(line(migrations.database_url(_settings(directory, None))))
+    """Print the database URL: the configured one (password hidden), else the embedded server's."""
+    out.print(line(db.redact(migrations.database_url(settings_for(directory, None)))))
 
 
 @app.command()
@@ -151,7 +152,7 @@ def lint(
     """sqlfluff over all SQL plus migration safety rules; exit 1 on any finding."""
     from luneo.core.checks.api import lint as run_lint  # sqlfluff and pglast load only for this command
 
-    findings = run_lint(_settings(directory, db_url), database=database)
+    findings = run_lint(settings_for(directory, db_url), database=database)
     if json:
         print_json([vars(f) for f in findings])
     else:

@@ -2,7 +2,9 @@
 
 Progress and diagnostics come from the core as `logging` records; `install_logging` routes the
 `luneo` loggers to stderr through Rich, so stdout stays clean for data (`--json`). Nothing from
-the database or a user is ever printed through Rich markup: object names are data.
+the database or a user is ever printed through Rich markup: object names are data. Passwords of
+the URLs a command uses (`hide_password_of`) are replaced by `***` in every log line, error and
+traceback printed here, whatever produced the text.
 """
 
 from __future__ import annotations
@@ -15,12 +17,26 @@ import traceback
 from rich.console import Console
 from rich.text import Text
 
+from luneo.core.db.urls import passwords
 from luneo.core.errors import EXIT_CANNOT_RUN, EXIT_PROBLEM, LuneoError
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 state = {"debug": False}
+_secrets: set[str] = set()
+
+
+def hide_password_of(url: str | None) -> None:
+    """From now on, never print this URL's password (raw or percent-decoded) on stderr."""
+    if url:
+        _secrets.update(passwords(url))
+
+
+def scrubbed(text: str) -> str:
+    for secret in sorted(_secrets, key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return text
 
 _STYLES = {logging.DEBUG: "dim", logging.INFO: "dim", logging.WARNING: "yellow"}
 
@@ -38,9 +54,9 @@ class RichHandler(logging.Handler):
             if record.levelno >= logging.WARNING:
                 message = f"{record.levelname.lower()}: {message}"
             style = _STYLES.get(record.levelno, "bold red")
-            self.console.print(Text(message, style=style))
+            self.console.print(Text(scrubbed(message), style=style))
             if record.exc_info and state["debug"]:
-                self.console.print(Text("".join(traceback.format_exception(*record.exc_info))))
+                self.console.print(Text(scrubbed("".join(traceback.format_exception(*record.exc_info)))))
         except Exception:  # noqa: BLE001 - logging must never break the command
             self.handleError(record)
 
@@ -67,15 +83,25 @@ def print_json(data: object) -> None:
 def fail(exc: BaseException) -> int:
     """Print one red line (the traceback too with --debug) and return the exit code."""
     if state["debug"]:
-        err.print(Text("".join(traceback.format_exception(exc))))
+        err.print(Text(scrubbed("".join(traceback.format_exception(exc)))))
     if isinstance(exc, LuneoError):
         code, message = exc.exit_code, exc.message
     else:
         code, message = EXIT_CANNOT_RUN, f"internal error: {type(exc).__name__}: {exc}"
         if not state["debug"]:
             message += " (run with --debug for the traceback)"
-    err.print(Text(f"error: {message}", style="bold red"))
+    err.print(Text(f"error: {scrubbed(message)}", style="bold red"))
     return code
 
 
-__all__ = ["EXIT_PROBLEM", "err", "fail", "install_logging", "line", "out", "print_json", "state"]
+__all__ = [
+    "EXIT_PROBLEM",
+    "err",
+    "fail",
+    "hide_password_of",
+    "install_logging",
+    "line",
+    "out",
+    "print_json",
+    "state",
+]
