@@ -35,7 +35,6 @@ def settings_for(directory: Path, db_url: str | None) -> Settings:
     return settings
 
 
-
 def print_report(report: ApplyReport) -> None:
     """The outcome on stdout (warnings went to stderr as they happened)."""
     if report.compat_installed:

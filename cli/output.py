@@ -38,6 +38,7 @@ def scrubbed(text: str) -> str:
         text = text.replace(secret, "***")
     return text
 
+
 _STYLES = {logging.DEBUG: "dim", logging.INFO: "dim", logging.WARNING: "yellow"}
 
 

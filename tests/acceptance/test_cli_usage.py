@@ -32,7 +32,9 @@ def test_no_command_prints_the_help_and_exits_2() -> None:
     assert "internal error" not in result.stdout + result.stderr
 
 
-@pytest.mark.parametrize("args", [["-h"], ["--help"], ["db", "-h"], ["db", "apply", "-h"], ["embedded", "-h"]])
+@pytest.mark.parametrize(
+    "args", [["-h"], ["--help"], ["db", "-h"], ["db", "apply", "-h"], ["embedded", "-h"]]
+)
 def test_help_short_and_long_exit_0(args: list[str]) -> None:
     result = luneo(*args)
     assert result.returncode == 0, result.stderr
