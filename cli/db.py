@@ -23,12 +23,19 @@ DbUrl = Annotated[
         show_default=False,
     ),
 ]
-Dir = Annotated[Path, typer.Option("--dir", help="Project directory holding supabase/.")]
+Dir = Annotated[
+    Path | None,
+    typer.Option(
+        "--dir",
+        help="Project directory holding supabase/. Default: the nearest one from the current directory up.",
+        show_default=False,
+    ),
+]
 Json = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON on stdout.")]
 Force = Annotated[bool, typer.Option("--force", help="Allow a database that is not local.")]
 
 
-def settings_for(directory: Path, db_url: str | None) -> Settings:
+def settings_for(directory: Path | None, db_url: str | None) -> Settings:
     """The command's settings; the password of its database URL is never printed from now on."""
     settings = load_settings(directory, db_url)
     hide_password_of(settings.database_url)
@@ -62,7 +69,7 @@ def print_report(report: ApplyReport) -> None:
 @app.command()
 def apply(
     db_url: DbUrl = None,
-    directory: Dir = Path("."),
+    directory: Dir = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Apply inside a transaction, then roll back.")
     ] = False,
@@ -82,7 +89,7 @@ def apply(
 
 
 @app.command()
-def status(db_url: DbUrl = None, directory: Dir = Path("."), json: Json = False) -> None:
+def status(db_url: DbUrl = None, directory: Dir = None, json: Json = False) -> None:
     """Show each file as applied, pending or changed."""
     files = migrations.status(settings_for(directory, db_url))
     if json:
@@ -97,7 +104,7 @@ def status(db_url: DbUrl = None, directory: Dir = Path("."), json: Json = False)
 
 
 @app.command()
-def verify(db_url: DbUrl = None, directory: Dir = Path("."), json: Json = False) -> None:
+def verify(db_url: DbUrl = None, directory: Dir = None, json: Json = False) -> None:
     """Exit 1 when files and database disagree, or objects changed outside migrations."""
     report = migrations.verify(settings_for(directory, db_url))
     if json:
@@ -113,35 +120,36 @@ def verify(db_url: DbUrl = None, directory: Dir = Path("."), json: Json = False)
 
 @app.command()
 def new(
-    name: Annotated[str, typer.Argument(help="What it does, e.g. create_orders.")], directory: Dir = Path(".")
+    name: Annotated[str, typer.Argument(help="What it does, e.g. create_orders.")], directory: Dir = None
 ) -> None:
     """Create an empty, correctly named migration file."""
-    path = migrations.new(settings_for(directory, None), name)
-    out.print(line(str(path.relative_to(Path(directory).resolve()))))
+    settings = settings_for(directory, None)
+    path = migrations.new(settings, name)
+    out.print(line(str(path.relative_to(settings.project_dir))))
 
 
 @app.command()
-def reset(db_url: DbUrl = None, directory: Dir = Path("."), force: Force = False) -> None:
+def reset(db_url: DbUrl = None, directory: Dir = None, force: Force = False) -> None:
     """Drop every object the migrations made, then apply them again."""
     print_report(migrations.reset(settings_for(directory, db_url), force=force))
 
 
 @app.command()
-def seed(db_url: DbUrl = None, directory: Dir = Path("."), force: Force = False) -> None:
+def seed(db_url: DbUrl = None, directory: Dir = None, force: Force = False) -> None:
     """Load supabase/seed.sql (safe to run again); a database that is not local needs --force."""
     count = migrations.seed(settings_for(directory, db_url), force=force)
     out.print(f"seed loaded: {count} statement(s) from supabase/seed.sql")
 
 
 @app.command()
-def url(directory: Dir = Path(".")) -> None:
+def url(directory: Dir = None) -> None:
     """Print the database URL: the configured one (password hidden), else the embedded server's."""
     out.print(line(db.redact(migrations.database_url(settings_for(directory, None)))))
 
 
 @app.command()
 def lint(
-    directory: Dir = Path("."),
+    directory: Dir = None,
     database: Annotated[
         bool, typer.Option("--database", help="Also run the security advisor against the database.")
     ] = False,

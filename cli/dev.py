@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -17,7 +16,7 @@ log = logging.getLogger("luneo.cli.dev")
 
 def dev(
     db_url: DbUrl = None,
-    directory: Dir = Path("."),
+    directory: Dir = None,
     seed: Annotated[bool, typer.Option(help="Load supabase/seed.sql after applying.")] = True,
     force: Force = False,
 ) -> None:

@@ -29,7 +29,7 @@ def database_url(settings: Settings) -> str:
 
     if not embedded.available():
         raise MissingExtra("no database URL is set, and the embedded Postgres", "embedded")
-    return embedded.ensure_server(settings.embedded_dir)
+    return embedded.ensure_server(embedded.project_embedded_dir(settings.project_dir))
 
 
 def require_local(settings: Settings, action: str, *, force: bool = False) -> str:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
 import subprocess
 import sys
 import zipfile
@@ -155,9 +153,7 @@ def test_dev_uses_the_embedded_default_with_no_url(tmp_path: Path) -> None:
         users = luneo("db", "verify", cwd=project)
         assert users.returncode == 0, users.stdout + users.stderr
     finally:
-        pid_file = project / ".luneo" / "pgdata" / "postmaster.pid"
-        if pid_file.exists():
-            os.kill(int(pid_file.read_text().split()[0]), signal.SIGINT)
+        luneo("embedded", "stop", cwd=project)
 
 
 def test_wheel_installs_only_under_the_luneo_namespace(tmp_path: Path) -> None:

@@ -99,3 +99,17 @@ def test_url_helpers() -> None:
     assert db.describe_target("postgresql://u:pw@h:6000/d") == "u@h:6000/d"
     assert db.redact("host=h user=u password='a b' dbname=d") == "host=h user=u password=*** dbname=d"
     assert db.database_name("postgresql://u@h:5432/shop") == "shop"
+
+
+def test_without_a_directory_the_project_is_found_upward(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    nested = tmp_path / "supabase" / "functions" / "billing"
+    nested.mkdir(parents=True)
+    (tmp_path / ".env").write_text("LUNEO_LOCK_WAIT=9\n")
+    monkeypatch.chdir(nested)
+    settings = load_settings()
+    assert settings.project_dir == tmp_path.resolve()
+    assert settings.migrations.lock_wait_seconds == 9.0
+    monkeypatch.chdir(tmp_path.parent)  # no supabase/ here or above: the current directory
+    assert load_settings().project_dir == tmp_path.parent.resolve()
