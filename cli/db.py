@@ -6,10 +6,18 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
-from luneo.cli.output import EXIT_PROBLEM, err, hide_password_of, line, out, print_json
+from luneo.cli.output import (
+    EXIT_PROBLEM,
+    hide_password_of,
+    line,
+    out,
+    print_json,
+    print_rows,
+    print_section,
+)
 from luneo.core import db, migrations
+from luneo.core.errors import LuneoError
 from luneo.core.migrations import ApplyReport
 from luneo.core.settings import Settings, load_settings
 
@@ -42,21 +50,24 @@ def settings_for(directory: Path | None, db_url: str | None) -> Settings:
     return settings
 
 
-def print_report(report: ApplyReport) -> None:
-    """The outcome on stdout (warnings went to stderr as they happened)."""
+def print_report(report: ApplyReport, *, failed: bool = False) -> None:
+    """The outcome on stdout (warnings went to stderr as they happened). `failed`: the report of
+    a run that stopped on an error, printed before it: what stayed applied, no summary."""
+    done = ("would apply", "cyan") if report.dry_run else ("applied", "green")
     if report.compat_installed:
-        out.print("installed the Supabase stand-in (luneo.core.compat)")
+        installed = "would install" if report.dry_run else "installed"
+        out.print(f"{installed} the Supabase stand-in (luneo.core.compat)")
     for a in report.applied:
         extra = "" if a.transactional else ", outside a transaction"
-        out.print(
-            line(("applied", "green"), f" {a.path} ({a.statements} statements, {a.duration_ms} ms{extra})")
-        )
+        out.print(line(done, f" {a.path} ({a.statements} statements, {a.duration_ms} ms{extra})"))
         for policy in a.dropped_policies:
             out.print(line(f"  dropped policy no longer declared: {policy}"))
     for rel in report.skipped_in_dry_run:
         out.print(line(("not run in dry-run", "yellow"), f" {rel} (cannot run inside a transaction)"))
     for rel in report.held_back:
         out.print(line(("held back", "yellow"), f" {rel} (--target leaves versioned files pending)"))
+    if failed:
+        return
     if report.dry_run:
         out.print(f"dry run: {len(report.applied)} file(s) would be applied; everything was rolled back")
     elif report.applied or report.compat_installed:
@@ -82,10 +93,26 @@ def apply(
     json: Json = False,
 ) -> None:
     """Apply pending migrations, then changed functions and policies."""
-    report = migrations.apply(
-        settings_for(directory, db_url), dry_run=dry_run, target=target, allow_out_of_order=allow_out_of_order
-    )
-    print_json(report.as_dict()) if json else print_report(report)
+    try:
+        report = migrations.apply(
+            settings_for(directory, db_url),
+            dry_run=dry_run,
+            target=target,
+            allow_out_of_order=allow_out_of_order,
+        )
+    except LuneoError as exc:  # what stayed applied, then the error (one red line, its exit code)
+        if isinstance(exc.report, ApplyReport):
+            show_apply(exc.report, json=json, error=exc)
+        raise
+    show_apply(report, json=json)
+
+
+def show_apply(report: ApplyReport, *, json: bool, error: LuneoError | None = None) -> None:
+    """`--json`: the report with an `error` field (null when it succeeded); else `print_report`."""
+    if json:
+        print_json(report.as_dict() | {"error": error.message if error else None})
+    else:
+        print_report(report, failed=error is not None)
 
 
 @app.command()
@@ -95,25 +122,35 @@ def status(db_url: DbUrl = None, directory: Dir = None, json: Json = False) -> N
     if json:
         print_json([vars(f) for f in files])
         return
-    table = Table("file", "kind", "state")
-    table.columns[0].overflow = "fold"
     colours = {"applied": "green", "pending": "yellow"}
-    for f in files:
-        table.add_row(line(f.path), f.kind, line((f.state, colours.get(f.state, "red"))))
-    out.print(table)
+    print_rows(
+        ("file", "kind", "state"),
+        [(f.path, f.kind, line((f.state, colours.get(f.state, "red")))) for f in files],
+    )
 
 
 @app.command()
 def verify(db_url: DbUrl = None, directory: Dir = None, json: Json = False) -> None:
     """Exit 1 when files and database disagree, or objects changed outside migrations."""
     report = migrations.verify(settings_for(directory, db_url))
+    not_applied = [f for f in report.files if f.state != "applied"]
     if json:
-        print_json(report.as_dict())
+        print_json(report.as_dict() | {"not_applied": [vars(f) for f in not_applied]})
+    elif report.ok:
+        out.print("ok: every file is applied and the schema matches the last apply")
     else:
-        for problem in report.problems:
-            err.print(line(("drift", "red"), f" {problem}"))
-        if report.ok:
-            out.print("ok: every file is applied and the schema matches the last apply")
+        width = max((len(f.state) for f in not_applied), default=0)
+        print_section(
+            "files not applied, by the ledger", [f"{f.state:<{width}}  {f.path}" for f in not_applied]
+        )
+        print_section("objects changed outside migrations since the last apply", report.drift)
+        out.print(
+            line(
+                ("verify failed: ", "red"),
+                f"{len(report.problems)} problem(s): {len(not_applied)} file(s) not applied, "
+                f"{len(report.drift)} object(s) changed outside migrations",
+            )
+        )
     if not report.ok:
         raise typer.Exit(EXIT_PROBLEM)
 

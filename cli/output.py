@@ -15,13 +15,15 @@ import sys
 import traceback
 
 from rich.console import Console
+from rich.table import Table
 from rich.text import Text
 
 from luneo.core.db.urls import passwords
 from luneo.core.errors import EXIT_CANNOT_RUN, EXIT_PROBLEM, LuneoError
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+# markup=False: a string printed here is never parsed for [style] tags, Table cells included
+out = Console(highlight=False, soft_wrap=True, markup=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
 
 state = {"debug": False}
 _secrets: set[str] = set()
@@ -77,6 +79,34 @@ def line(*parts: str | tuple[str, str]) -> Text:
     return Text.assemble(*parts)
 
 
+def print_rows(headers: tuple[str, ...], rows: list[tuple[str | Text, ...]]) -> None:
+    """A table on a terminal; plain, aligned columns without borders when stdout is piped, so
+    that no value (a long path) is ever wrapped or folded for `grep`, `awk` or a log file."""
+    if out.is_terminal:
+        table = Table(*headers)
+        for row in rows:
+            table.add_row(*row)
+        out.print(table)
+        return
+    plain = [tuple(str(cell) for cell in row) for row in [headers, *rows]]
+    widths = [max(len(row[i]) for row in plain) for i in range(len(headers))]
+    for row in plain:
+        out.print(
+            Text("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+        )
+
+
+def print_section(title: str, items: list[str], *, limit: int = 20) -> None:
+    """`title (N):` and the first `limit` items, then how many more (`--json` has them all)."""
+    if not items:
+        return
+    out.print(Text(f"{title} ({len(items)}):", style="bold"))
+    for item in items[:limit]:
+        out.print(Text(f"  {item}"))
+    if len(items) > limit:
+        out.print(Text(f"  ... and {len(items) - limit} more (--json lists them all)"))
+
+
 def print_json(data: object) -> None:
     sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
 
@@ -104,5 +134,7 @@ __all__ = [
     "line",
     "out",
     "print_json",
+    "print_rows",
+    "print_section",
     "state",
 ]

@@ -8,6 +8,7 @@ warnings, every other violation as an error.
 
 from __future__ import annotations
 
+import logging
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
 
 __all__ = ["lint_style"]
 
+log = logging.getLogger(__name__)
 _SQLFLUFF_POSITION = re.compile(r"^Line \d+, Position \d+: ")
 DEFAULT_CONFIG = Path(__file__).with_name("default.sqlfluff")
 
@@ -49,9 +51,10 @@ def lint_style(project_dir: Path, paths: list[Path]) -> list[Finding]:
 
     linter = Linter(config=_config(project_dir))
     findings: list[Finding] = []
-    for path in paths:
-        linted = linter.lint_string(path.read_text(encoding="utf-8"), fname=str(path))
+    for number, path in enumerate(paths, 1):
         display = _display_path(project_dir, path)
+        log.info("sqlfluff %d/%d %s", number, len(paths), display, extra={"action": "lint", "path": display})
+        linted = linter.lint_string(path.read_text(encoding="utf-8"), fname=str(path))
         findings.extend(
             _style_finding(display, violation) for violation in linted.get_violations(filter_warning=False)
         )
