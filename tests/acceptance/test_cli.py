@@ -131,29 +131,25 @@ def test_the_project_itself_lints_clean() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_dev_uses_the_embedded_default_with_no_url(tmp_path: Path) -> None:
+def test_dev_uses_the_embedded_default_with_no_url(embedded_project: Path) -> None:
     """No flag, no environment, no .env: a private Postgres under .luneo/ is started and reused."""
-    project = tmp_path / "p"
-    (project / "supabase").mkdir(parents=True)
+    project = embedded_project
     for sub in ("migrations", "functions", "policies"):
         src = REPO / "supabase" / sub
         if src.is_dir():
             subprocess.run(["cp", "-r", str(src), str(project / "supabase" / sub)], check=True)
     (project / "supabase" / "seed.sql").write_text((REPO / "supabase" / "seed.sql").read_text())
-    try:
-        first = luneo("dev", cwd=project)
-        assert first.returncode == 0, first.stderr
-        assert "seed loaded" in first.stdout
-        assert "connect with:  psql 'postgresql://postgres:@/postgres?host=" in first.stdout
-        url = luneo("db", "url", cwd=project).stdout.strip()
-        assert str(project / ".luneo" / "pgdata") in url
-        again = luneo("dev", cwd=project)
-        assert again.returncode == 0
-        assert "nothing to apply" in again.stdout
-        users = luneo("db", "verify", cwd=project)
-        assert users.returncode == 0, users.stdout + users.stderr
-    finally:
-        luneo("embedded", "stop", cwd=project)
+    first = luneo("dev", cwd=project)
+    assert first.returncode == 0, first.stderr
+    assert "seed loaded" in first.stdout
+    assert "connect with:  psql 'postgresql://postgres:@/postgres?host=" in first.stdout
+    url = luneo("db", "url", cwd=project).stdout.strip()
+    assert str(project / ".luneo" / "pgdata") in url
+    again = luneo("dev", cwd=project)
+    assert again.returncode == 0
+    assert "nothing to apply" in again.stdout
+    users = luneo("db", "verify", cwd=project)
+    assert users.returncode == 0, users.stdout + users.stderr
 
 
 def test_wheel_installs_only_under_the_luneo_namespace(tmp_path: Path) -> None:

@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
@@ -18,11 +17,8 @@ from tests.support.pg import Superuser
 
 
 @pytest.fixture
-def project(tmp_path: Path) -> Iterator[Path]:
-    """A project whose embedded server is stopped after the test, whatever happened."""
-    (tmp_path / "supabase").mkdir()
-    yield tmp_path
-    luneo("embedded", "stop", cwd=tmp_path)
+def project(embedded_project: Path) -> Path:
+    return embedded_project
 
 
 def pid_file(project: Path) -> Path:
