@@ -14,7 +14,7 @@ from luneo.core.errors import MissingExtra
 app = typer.Typer(help="Start, inspect and stop the embedded Postgres of the project.", no_args_is_help=True)
 
 
-def _embedded_dir(directory: Dir) -> Path:
+def _embedded_dir(directory: Path | None) -> Path:
     if not embedded.available():
         raise MissingExtra("luneo embedded", "embedded")
     return embedded.project_embedded_dir(settings_for(directory, None).project_dir)
