@@ -136,9 +136,19 @@ class Settings:
         return self.project_dir / ".luneo"
 
 
-def load_settings(project_dir: Path | str = ".", database_url: str | None = None) -> Settings:
-    """Read settings; an explicit `database_url` wins over the environment and `.env`."""
-    project = Path(project_dir).expanduser().resolve()
+def find_project(start: Path) -> Path:
+    """The nearest directory holding `supabase/`, from `start` upward (as the Supabase CLI
+    finds its project); `start` itself when there is none."""
+    start = start.resolve()
+    return next((d for d in (start, *start.parents) if (d / "supabase").is_dir()), start)
+
+
+def load_settings(project_dir: Path | str | None = None, database_url: str | None = None) -> Settings:
+    """Read settings; an explicit `database_url` wins over the environment and `.env`.
+
+    `project_dir` None: the project around the current directory (`find_project`), so that
+    commands run from `supabase/migrations/` or any other subdirectory find it."""
+    project = find_project(Path.cwd()) if project_dir is None else Path(project_dir).expanduser().resolve()
     if not project.is_dir():
         raise UsageError(f"project directory {project} does not exist")
     env = Environment.load(project)

@@ -11,7 +11,7 @@ from psycopg.pq import TransactionStatus
 from psycopg.types.json import JsonbDumper
 
 from luneo.core.db.errors import translate
-from luneo.core.db.urls import describe_target
+from luneo.core.db.urls import describe_target, scrub
 from luneo.core.errors import ConnectionFailed
 
 Params = Mapping[str, Any] | Sequence[Any] | None
@@ -20,8 +20,9 @@ CONNECT_TIMEOUT = 10
 
 
 def connect_failure(url: str, exc: psycopg.Error) -> ConnectionFailed:
+    """One line naming the target; libpq's reason, which may quote the password, is scrubbed."""
     lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-    reason = "; ".join(lines) or type(exc).__name__
+    reason = scrub("; ".join(lines), url) or type(exc).__name__
     return ConnectionFailed(f"cannot connect to {describe_target(url)}: {reason}")
 
 
@@ -104,7 +105,7 @@ def connect(url: str, *, application_name: str = "luneo", autocommit: bool = Tru
         raw = psycopg.connect(
             url, autocommit=autocommit, application_name=application_name, connect_timeout=CONNECT_TIMEOUT
         )
-    except psycopg.OperationalError as exc:
+    except (psycopg.OperationalError, psycopg.ProgrammingError) as exc:  # refused, or a malformed URL
         raise connect_failure(url, exc) from None
     configure(raw)
     return Connection(raw, url)

@@ -29,7 +29,18 @@ def database_url(settings: Settings) -> str:
 
     if not embedded.available():
         raise MissingExtra("no database URL is set, and the embedded Postgres", "embedded")
-    return embedded.ensure_server(settings.embedded_dir)
+    return embedded.ensure_server(embedded.project_embedded_dir(settings.project_dir))
+
+
+def require_local(settings: Settings, action: str, *, force: bool = False) -> str:
+    """The database URL; a database that is not local is refused unless `force`.
+
+    `reset`, `seed` and `dev` write demo data or drop objects: a hosted database needs `--force`.
+    """
+    url = database_url(settings)
+    if not force and not db.is_local(url):
+        raise UsageError(f"refusing to {action} {db.describe_target(url)}, which is not local; pass --force")
+    return url
 
 
 @contextmanager
@@ -104,17 +115,17 @@ def new(settings: Settings, name: str, *, now: datetime | None = None) -> Path:
     return path
 
 
-def seed(settings: Settings) -> int:
-    """Load supabase/seed.sql in one transaction; the seed itself is written to be re-runnable."""
+def seed(settings: Settings, *, force: bool = False) -> int:
+    """Load supabase/seed.sql in one transaction; the seed itself is written to be re-runnable.
+    A database that is not local is refused unless `force`."""
+    require_local(settings, "load the seed into", force=force)
     with migrator(settings, "db seed") as m:
         return m.seed()
 
 
 def reset(settings: Settings, *, force: bool = False) -> ApplyReport:
     """Drop everything the migrations made (and the stand-in, if any), then apply again."""
-    url = database_url(settings)
-    if not db.is_local(url) and not force:
-        raise UsageError(f"refusing to reset {db.describe_target(url)}, which is not local; pass --force")
+    require_local(settings, "reset", force=force)
     with migrator(settings, "db reset") as m:
         with migration_lock(m.conn, settings.migrations.lock_wait_seconds):
             m.waits.retry("dropping the project's schemas", lambda: drop_everything(m.conn))

@@ -16,7 +16,15 @@ from functools import partial
 
 from luneo.core import db
 from luneo.core.compat import compat_files
-from luneo.core.errors import ChecksumMismatch, MigrationFailed, NonTransactionalMix, OutOfOrder, UsageError
+from luneo.core.errors import (
+    ChecksumMismatch,
+    Interrupted,
+    LuneoError,
+    MigrationFailed,
+    NonTransactionalMix,
+    OutOfOrder,
+    UsageError,
+)
 from luneo.core.migrations import concurrently, declared
 from luneo.core.migrations import drift as drift_
 from luneo.core.migrations.files import (
@@ -39,6 +47,26 @@ from luneo.core.settings import MigrationSettings
 log = logging.getLogger(__name__)
 
 
+def _interrupted(report: ApplyReport, in_progress: SqlFile | None) -> str:
+    """What Ctrl-C left: the file in progress rolled back, the files before it applied."""
+    if report.dry_run:
+        return "interrupted: the dry run was rolled back, nothing changed"
+    done = {a.path for a in report.applied}
+    parts = []
+    if in_progress is not None and in_progress.rel not in done:
+        if any(cannot_run_in_transaction(s) for s in in_progress.statements):
+            parts.append(f"{in_progress.rel} stopped (outside a transaction: its earlier statements stay)")
+        else:
+            parts.append(f"{in_progress.rel} was rolled back")
+    if report.applied:
+        parts.append(f"{len(report.applied)} file(s) stay applied (last: {report.applied[-1].path})")
+    else:
+        parts.append("no file was applied")
+    if report.compat_installed:
+        parts.append("the Supabase stand-in stays installed")
+    return "interrupted: " + "; ".join(parts)
+
+
 class Migrator:
     def __init__(self, conn: db.Connection, project: Project, settings: MigrationSettings) -> None:
         self.conn = conn
@@ -47,6 +75,7 @@ class Migrator:
         self.ledger = Ledger(conn)
         self.repeatables = Repeatables(conn, self.ledger, project)
         self.waits = LockWaits(conn, settings)  # the whole session under the DDL lock timeout
+        self.in_progress: SqlFile | None = None
 
     def status(self) -> list[FileStatus]:
         return self.waits.retry("reading the migration ledger", self._status)
@@ -98,9 +127,22 @@ class Migrator:
     def apply(
         self, *, dry_run: bool = False, target: str | None = None, allow_out_of_order: bool = False
     ) -> ApplyReport:
+        """Apply what is pending. An error carries what was done before it as `exc.report`;
+        Ctrl-C becomes `Interrupted`, saying what was rolled back and what stayed applied."""
+        report = ApplyReport(dry_run=dry_run)
+        try:
+            return self._apply(report, dry_run, target, allow_out_of_order)
+        except LuneoError as exc:
+            exc.report = report
+            raise
+        except KeyboardInterrupt:
+            raise Interrupted(_interrupted(report, self.in_progress), report) from None
+
+    def _apply(
+        self, report: ApplyReport, dry_run: bool, target: str | None, allow_out_of_order: bool
+    ) -> ApplyReport:
         if target is not None and target not in {f.version for f in self.project.versioned}:
             raise UsageError(f"--target {target} matches no file in supabase/migrations")
-        report = ApplyReport(dry_run=dry_run)
         with migration_lock(self.conn, self.settings.lock_wait_seconds):
             statuses = self.status()  # read after taking the lock: a concurrent run is finished
             pending = self._check(statuses, allow_out_of_order, report)
@@ -232,6 +274,7 @@ class Migrator:
     def _apply_file(self, f: SqlFile, dry_run: bool, report: ApplyReport) -> AppliedFile:
         transactional = not any(cannot_run_in_transaction(s) for s in f.statements)
         context = {"action": "apply", "path": f.rel, "kind": f.kind}
+        self.in_progress = f
         log.info("applying %s%s", f.rel, "" if transactional else " (outside a transaction)", extra=context)
         if not transactional and dry_run:
             report.skipped_in_dry_run += [

@@ -107,3 +107,17 @@ def test_url_helpers() -> None:
 )
 def test_duration_seconds_reads_what_the_duration_setting_accepts(duration: str, seconds: float) -> None:
     assert duration_seconds(duration) == pytest.approx(seconds)
+
+
+def test_without_a_directory_the_project_is_found_upward(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    nested = tmp_path / "supabase" / "functions" / "billing"
+    nested.mkdir(parents=True)
+    (tmp_path / ".env").write_text("LUNEO_LOCK_WAIT=9\n")
+    monkeypatch.chdir(nested)
+    settings = load_settings()
+    assert settings.project_dir == tmp_path.resolve()
+    assert settings.migrations.lock_wait_seconds == 9.0
+    monkeypatch.chdir(tmp_path.parent)  # no supabase/ here or above: the current directory
+    assert load_settings().project_dir == tmp_path.parent.resolve()
