@@ -6,10 +6,18 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
-from luneo.cli.output import EXIT_PROBLEM, err, line, out, print_json
-from luneo.core import migrations
+from luneo.cli.output import (
+    EXIT_PROBLEM,
+    hide_password_of,
+    line,
+    out,
+    print_json,
+    print_rows,
+    print_section,
+)
+from luneo.core import db, migrations
+from luneo.core.errors import LuneoError
 from luneo.core.migrations import ApplyReport
 from luneo.core.settings import Settings, load_settings
 
@@ -23,23 +31,35 @@ DbUrl = Annotated[
         show_default=False,
     ),
 ]
-Dir = Annotated[Path, typer.Option("--dir", help="Project directory holding supabase/.")]
+Dir = Annotated[
+    Path | None,
+    typer.Option(
+        "--dir",
+        help="Project directory holding supabase/. Default: the nearest one from the current directory up.",
+        show_default=False,
+    ),
+]
 Json = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON on stdout.")]
+Force = Annotated[bool, typer.Option("--force", help="Allow a database that is not local.")]
 
 
-def _settings(directory: Path, db_url: str | None) -> Settings:
-    return load_settings(directory, db_url)
+def settings_for(directory: Path | None, db_url: str | None) -> Settings:
+    """The command's settings; the password of its database URL is never printed from now on."""
+    settings = load_settings(directory, db_url)
+    hide_password_of(settings.database_url)
+    return settings
 
 
-def print_report(report: ApplyReport) -> None:
-    """The outcome on stdout (warnings went to stderr as they happened)."""
+def print_report(report: ApplyReport, *, failed: bool = False) -> None:
+    """The outcome on stdout (warnings went to stderr as they happened). `failed`: the report of
+    a run that stopped on an error, printed before it: what stayed applied, no summary."""
+    done = ("would apply", "cyan") if report.dry_run else ("applied", "green")
     if report.compat_installed:
-        out.print("installed the Supabase stand-in (luneo.core.compat)")
+        installed = "would install" if report.dry_run else "installed"
+        out.print(f"{installed} the Supabase stand-in (luneo.core.compat)")
     for a in report.applied:
         extra = "" if a.transactional else ", outside a transaction"
-        out.print(
-            line(("applied", "green"), f" {a.path} ({a.statements} statements, {a.duration_ms} ms{extra})")
-        )
+        out.print(line(done, f" {a.path} ({a.statements} statements, {a.duration_ms} ms{extra})"))
         for name in a.dropped:
             out.print(line(f"  dropped, no longer declared: {name}"))
     for r in report.removed:
@@ -50,6 +70,8 @@ def print_report(report: ApplyReport) -> None:
         out.print(line(("not run in dry-run", "yellow"), f" {rel} (cannot run inside a transaction)"))
     for rel in report.held_back:
         out.print(line(("held back", "yellow"), f" {rel} (--target leaves versioned files pending)"))
+    if failed:
+        return
     if report.dry_run:
         out.print(f"dry run: {len(report.applied)} file(s) would be applied; everything was rolled back")
     elif report.applied or report.compat_installed:
@@ -62,7 +84,7 @@ def print_report(report: ApplyReport) -> None:
 @app.command()
 def apply(
     db_url: DbUrl = None,
-    directory: Dir = Path("."),
+    directory: Dir = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Apply inside a transaction, then roll back.")
     ] = False,
@@ -75,60 +97,89 @@ def apply(
     json: Json = False,
 ) -> None:
     """Apply pending migrations, then changed functions and policies."""
-    report = migrations.apply(
-        _settings(directory, db_url), dry_run=dry_run, target=target, allow_out_of_order=allow_out_of_order
-    )
-    print_json(report.as_dict()) if json else print_report(report)
+    try:
+        report = migrations.apply(
+            settings_for(directory, db_url),
+            dry_run=dry_run,
+            target=target,
+            allow_out_of_order=allow_out_of_order,
+        )
+    except LuneoError as exc:  # what stayed applied, then the error (one red line, its exit code)
+        if isinstance(exc.report, ApplyReport):
+            show_apply(exc.report, json=json, error=exc)
+        raise
+    show_apply(report, json=json)
+
+
+def show_apply(report: ApplyReport, *, json: bool, error: LuneoError | None = None) -> None:
+    """`--json`: the report with an `error` field (null when it succeeded); else `print_report`."""
+    if json:
+        print_json(report.as_dict() | {"error": error.message if error else None})
+    else:
+        print_report(report, failed=error is not None)
 
 
 @app.command()
-def status(db_url: DbUrl = None, directory: Dir = Path("."), json: Json = False) -> None:
+def status(db_url: DbUrl = None, directory: Dir = None, json: Json = False) -> None:
     """Show each file as applied, pending or changed."""
-    files = migrations.status(_settings(directory, db_url))
+    files = migrations.status(settings_for(directory, db_url))
     if json:
         print_json([vars(f) for f in files])
         return
-    table = Table("file", "kind", "state")
-    table.columns[0].overflow = "fold"
     colours = {"applied": "green", "pending": "yellow"}
-    for f in files:
-        table.add_row(line(f.path), f.kind, line((f.state, colours.get(f.state, "red"))))
-    out.print(table)
+    print_rows(
+        ("file", "kind", "state"),
+        [(f.path, f.kind, line((f.state, colours.get(f.state, "red")))) for f in files],
+    )
 
 
 @app.command()
-def verify(db_url: DbUrl = None, directory: Dir = Path("."), json: Json = False) -> None:
+def verify(db_url: DbUrl = None, directory: Dir = None, json: Json = False) -> None:
     """Exit 1 when files and database disagree, or objects changed outside migrations."""
-    report = migrations.verify(_settings(directory, db_url))
+    report = migrations.verify(settings_for(directory, db_url))
+    not_applied = [f for f in report.files if f.state != "applied"]
     if json:
-        print_json(report.as_dict())
+        print_json(report.as_dict() | {"not_applied": [vars(f) for f in not_applied]})
+    elif report.ok:
+        out.print("ok: every file is applied and the schema matches the last apply")
     else:
-        for problem in report.problems:
-            err.print(line(("drift", "red"), f" {problem}"))
-        if report.ok:
-            out.print("ok: every file is applied and the schema matches the last apply")
+        width = max((len(f.state) for f in not_applied), default=0)
+        print_section(
+            "files not applied, by the ledger", [f"{f.state:<{width}}  {f.path}" for f in not_applied]
+        )
+        print_section("objects repeatable files declare that are missing", report.missing)
+        print_section("objects changed outside migrations since the last apply", report.drift)
+        out.print(
+            line(
+                ("verify failed: ", "red"),
+                f"{len(report.problems)} problem(s): {len(not_applied)} file(s) not applied, "
+                f"{len(report.missing)} declared object(s) missing, "
+                f"{len(report.drift)} object(s) changed outside migrations",
+            )
+        )
     if not report.ok:
         raise typer.Exit(EXIT_PROBLEM)
 
 
 @app.command()
 def new(
-    name: Annotated[str, typer.Argument(help="What it does, e.g. create_orders.")], directory: Dir = Path(".")
+    name: Annotated[str, typer.Argument(help="What it does, e.g. create_orders.")], directory: Dir = None
 ) -> None:
     """Create an empty, correctly named migration file."""
-    path = migrations.new(_settings(directory, None), name)
-    out.print(line(str(path.relative_to(Path(directory).resolve()))))
+    settings = settings_for(directory, None)
+    path = migrations.new(settings, name)
+    out.print(line(str(path.relative_to(settings.project_dir))))
 
 
 @app.command()
 def reset(
     db_url: DbUrl = None,
-    directory: Dir = Path("."),
-    force: Annotated[bool, typer.Option("--force", help="Allow a database that is not local.")] = False,
+    directory: Dir = None,
+    force: Force = False,
     seed: Annotated[bool, typer.Option(help="Load supabase/seed.sql after applying.")] = True,
 ) -> None:
     """Drop what the project made and its migration history, apply it again, then seed."""
-    report = migrations.reset(_settings(directory, db_url), force=force, seed=seed)
+    report = migrations.reset(settings_for(directory, db_url), force=force, seed=seed)
     dropped = ", ".join(report.dropped_schemas) or "no schema"
     out.print(line(f"reset {report.target}: dropped {dropped}, emptied public, cleared the migration ledger"))
     print_report(report.apply)
@@ -141,20 +192,20 @@ def print_seeded(count: int) -> None:
 
 
 @app.command()
-def seed(db_url: DbUrl = None, directory: Dir = Path(".")) -> None:
-    """Load supabase/seed.sql (safe to run again)."""
-    print_seeded(migrations.seed(_settings(directory, db_url)))
+def seed(db_url: DbUrl = None, directory: Dir = None, force: Force = False) -> None:
+    """Load supabase/seed.sql (safe to run again); a database that is not local needs --force."""
+    print_seeded(migrations.seed(settings_for(directory, db_url), force=force))
 
 
 @app.command()
-def url(directory: Dir = Path(".")) -> None:
-    """Print the URL of the embedded database (starting it if needed)."""
-    out.print(line(migrations.database_url(_settings(directory, None))))
+def url(directory: Dir = None) -> None:
+    """Print the database URL: the configured one (password hidden), else the embedded server's."""
+    out.print(line(db.redact(migrations.database_url(settings_for(directory, None)))))
 
 
 @app.command()
 def lint(
-    directory: Dir = Path("."),
+    directory: Dir = None,
     database: Annotated[
         bool, typer.Option("--database", help="Also run the security advisor against the database.")
     ] = False,
@@ -164,7 +215,7 @@ def lint(
     """sqlfluff over all SQL plus migration safety rules; exit 1 on any finding."""
     from luneo.core.checks.api import lint as run_lint  # sqlfluff and pglast load only for this command
 
-    findings = run_lint(_settings(directory, db_url), database=database)
+    findings = run_lint(settings_for(directory, db_url), database=database)
     if json:
         print_json([vars(f) for f in findings])
     else:

@@ -2,7 +2,9 @@
 
 Progress and diagnostics come from the core as `logging` records; `install_logging` routes the
 `luneo` loggers to stderr through Rich, so stdout stays clean for data (`--json`). Nothing from
-the database or a user is ever printed through Rich markup: object names are data.
+the database or a user is ever printed through Rich markup: object names are data. Passwords of
+the URLs a command uses (`hide_password_of`) are replaced by `***` in every log line, error and
+traceback printed here, whatever produced the text.
 """
 
 from __future__ import annotations
@@ -13,14 +15,31 @@ import sys
 import traceback
 
 from rich.console import Console
+from rich.table import Table
 from rich.text import Text
 
+from luneo.core.db.urls import passwords
 from luneo.core.errors import EXIT_CANNOT_RUN, EXIT_PROBLEM, LuneoError
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+# markup=False: a string printed here is never parsed for [style] tags, Table cells included
+out = Console(highlight=False, soft_wrap=True, markup=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
 
 state = {"debug": False}
+_secrets: set[str] = set()
+
+
+def hide_password_of(url: str | None) -> None:
+    """From now on, never print this URL's password (raw or percent-decoded) on stderr."""
+    if url:
+        _secrets.update(passwords(url))
+
+
+def scrubbed(text: str) -> str:
+    for secret in sorted(_secrets, key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return text
+
 
 _STYLES = {logging.DEBUG: "dim", logging.INFO: "dim", logging.WARNING: "yellow"}
 
@@ -38,9 +57,9 @@ class RichHandler(logging.Handler):
             if record.levelno >= logging.WARNING:
                 message = f"{record.levelname.lower()}: {message}"
             style = _STYLES.get(record.levelno, "bold red")
-            self.console.print(Text(message, style=style))
+            self.console.print(Text(scrubbed(message), style=style))
             if record.exc_info and state["debug"]:
-                self.console.print(Text("".join(traceback.format_exception(*record.exc_info))))
+                self.console.print(Text(scrubbed("".join(traceback.format_exception(*record.exc_info)))))
         except Exception:  # noqa: BLE001 - logging must never break the command
             self.handleError(record)
 
@@ -60,6 +79,34 @@ def line(*parts: str | tuple[str, str]) -> Text:
     return Text.assemble(*parts)
 
 
+def print_rows(headers: tuple[str, ...], rows: list[tuple[str | Text, ...]]) -> None:
+    """A table on a terminal; plain, aligned columns without borders when stdout is piped, so
+    that no value (a long path) is ever wrapped or folded for `grep`, `awk` or a log file."""
+    if out.is_terminal:
+        table = Table(*headers)
+        for row in rows:
+            table.add_row(*row)
+        out.print(table)
+        return
+    plain = [tuple(str(cell) for cell in row) for row in [headers, *rows]]
+    widths = [max(len(row[i]) for row in plain) for i in range(len(headers))]
+    for row in plain:
+        out.print(
+            Text("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+        )
+
+
+def print_section(title: str, items: list[str], *, limit: int = 20) -> None:
+    """`title (N):` and the first `limit` items, then how many more (`--json` has them all)."""
+    if not items:
+        return
+    out.print(Text(f"{title} ({len(items)}):", style="bold"))
+    for item in items[:limit]:
+        out.print(Text(f"  {item}"))
+    if len(items) > limit:
+        out.print(Text(f"  ... and {len(items) - limit} more (--json lists them all)"))
+
+
 def print_json(data: object) -> None:
     sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
 
@@ -67,15 +114,27 @@ def print_json(data: object) -> None:
 def fail(exc: BaseException) -> int:
     """Print one red line (the traceback too with --debug) and return the exit code."""
     if state["debug"]:
-        err.print(Text("".join(traceback.format_exception(exc))))
+        err.print(Text(scrubbed("".join(traceback.format_exception(exc)))))
     if isinstance(exc, LuneoError):
         code, message = exc.exit_code, exc.message
     else:
         code, message = EXIT_CANNOT_RUN, f"internal error: {type(exc).__name__}: {exc}"
         if not state["debug"]:
             message += " (run with --debug for the traceback)"
-    err.print(Text(f"error: {message}", style="bold red"))
+    err.print(Text(f"error: {scrubbed(message)}", style="bold red"))
     return code
 
 
-__all__ = ["EXIT_PROBLEM", "err", "fail", "install_logging", "line", "out", "print_json", "state"]
+__all__ = [
+    "EXIT_PROBLEM",
+    "err",
+    "fail",
+    "hide_password_of",
+    "install_logging",
+    "line",
+    "out",
+    "print_json",
+    "print_rows",
+    "print_section",
+    "state",
+]

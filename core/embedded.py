@@ -1,7 +1,11 @@
 """The embedded default: a private Postgres under `<project>/.luneo/`, started on demand.
 
 The server keeps running between commands, so a second `luneo` call only reads
-`postmaster.pid` and connects; the `pgserver` wheel is imported only to start it.
+`postmaster.pid` and connects; the `pgserver` wheel is imported only to start it. A pid file
+left by a crash (its process gone, or replaced by another program) is cleared before starting;
+a server that lost its socket is stopped and started again. `stop` is a fast shutdown (SIGINT,
+as `pg_ctl stop -m fast`); as root the server runs as the `pgserver` system user, and root may
+signal it.
 """
 
 from __future__ import annotations
@@ -10,14 +14,20 @@ import fcntl
 import importlib.util
 import logging
 import os
+import signal
+import time
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from pathlib import Path
 
-from luneo.core.errors import ConnectionFailed
+from luneo.core.errors import ConnectionFailed, UsageError
 
 log = logging.getLogger(__name__)
 
 DATABASE = "postgres"
+STOP_TIMEOUT = 60.0
 
 
 def available() -> bool:
@@ -29,46 +39,124 @@ def data_dir(embedded_dir: Path) -> Path:
     return embedded_dir / "pgdata"
 
 
-def _running_url(pgdata: Path) -> str | None:
-    """The URL of a server already running on `pgdata`, read from its postmaster.pid."""
+def project_embedded_dir(project_dir: Path) -> Path:
+    """`<project>/.luneo`, refused outside a Supabase project: no server is ever started in a
+    directory that merely happens to be the current one."""
+    if not (project_dir / "supabase").is_dir():
+        raise UsageError(
+            f"{project_dir} is not a Supabase project (no supabase/ directory here or above), so no "
+            "embedded Postgres is started: run luneo inside a project, pass --dir, or set DATABASE_URL"
+        )
+    return project_dir / ".luneo"
+
+
+@dataclass(frozen=True)
+class Postmaster:
+    """What `postmaster.pid` says about a server."""
+
+    pid: int
+    port: str
+    socket_dir: str
+
+    @property
+    def socket(self) -> Path:
+        return Path(self.socket_dir) / f".s.PGSQL.{self.port}"
+
+    @property
+    def url(self) -> str:
+        return f"postgresql://postgres:@/{DATABASE}?host={self.socket_dir}&port={self.port}"
+
+
+@dataclass(frozen=True)
+class ServerStatus:
+    url: str
+    pid: int
+    data_dir: Path
+    version: str
+
+
+def _pid_file(pgdata: Path) -> Postmaster | None:
     try:
         lines = (pgdata / "postmaster.pid").read_text().splitlines()
-        pid, socket_dir, port = int(lines[0]), lines[4].strip(), lines[3].strip()
+        return Postmaster(int(lines[0]), lines[3].strip(), lines[4].strip())
     except (OSError, IndexError, ValueError):
         return None
+
+
+def _is_our_postgres(pid: int, pgdata: Path) -> bool:
+    """Whether `pid` is a live postgres serving `pgdata` (not a process that reused the pid)."""
+    import psutil
+
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        proc = psutil.Process(pid)
+        if proc.status() == psutil.STATUS_ZOMBIE or proc.name() != "postgres":
+            return False
+        cmdline = proc.cmdline()
+    except psutil.NoSuchProcess:
+        return False
+    except psutil.AccessDenied:
+        return True  # a postgres of another user that we may not inspect: assume it is ours
+    target = pgdata.resolve()
+    return not cmdline or any(arg.startswith("/") and Path(arg).resolve() == target for arg in cmdline)
+
+
+def _running(pgdata: Path) -> Postmaster | None:
+    """The server running on `pgdata` and reachable through its socket, if any."""
+    postmaster = _pid_file(pgdata)
+    if postmaster is None or not postmaster.socket_dir or not postmaster.socket.exists():
         return None
-    except PermissionError:
-        pass  # alive, owned by the pgserver system user when we run as root
-    if not socket_dir or not (Path(socket_dir) / f".s.PGSQL.{port}").exists():
-        return None
-    return f"postgresql://postgres:@/{DATABASE}?host={socket_dir}&port={port}"
+    return postmaster if _is_our_postgres(postmaster.pid, pgdata) else None
+
+
+@contextmanager
+def _start_lock(embedded_dir: Path) -> Iterator[None]:
+    """Processes starting or stopping at once (pytest workers, two terminals) take turns."""
+    embedded_dir.mkdir(parents=True, exist_ok=True)
+    gitignore = embedded_dir / ".gitignore"
+    if not gitignore.exists():
+        gitignore.write_text("*\n")
+    with open(embedded_dir / "start.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
 
 
 def ensure_server(embedded_dir: Path) -> str:
     """Start (or reuse) the embedded server and return a URL to its main database."""
     pgdata = data_dir(embedded_dir)
-    url = _running_url(pgdata)
-    if url:
-        return url
-    embedded_dir.mkdir(parents=True, exist_ok=True)
-    gitignore = embedded_dir / ".gitignore"
-    if not gitignore.exists():
-        gitignore.write_text("*\n")
-    # processes starting at once (pytest workers, two terminals) take turns: the first one
-    # initialises and starts the server, the others then find it running
-    with open(embedded_dir / "start.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        url = _running_url(pgdata)
-        if url:
-            return url
+    if running := _running(pgdata):
+        return running.url
+    with _start_lock(embedded_dir):
+        if running := _running(pgdata):
+            return running.url
+        _clear_stale(pgdata)
         _start(pgdata)
-    url = _running_url(pgdata)
-    if url is None:
-        raise ConnectionFailed(f"the embedded Postgres in {pgdata} did not come up")
-    return url
+    running = _running(pgdata)
+    if running is None:
+        raise ConnectionFailed(f"the embedded Postgres in {pgdata} did not come up (see {pgdata / 'log'})")
+    return running.url
+
+
+def _clear_stale(pgdata: Path) -> None:
+    """Remove what a crashed server left behind, so that neither pgserver nor Postgres refuses
+    to start (both do when the recorded pid now belongs to another live process)."""
+    pid_file = pgdata / "postmaster.pid"
+    if not pid_file.exists():
+        return
+    postmaster = _pid_file(pgdata)
+    context = {"action": "embedded", "path": str(pgdata)}
+    if postmaster is not None and _is_our_postgres(postmaster.pid, pgdata):
+        log.warning(
+            "the embedded Postgres (pid %d) lost its socket; restarting", postmaster.pid, extra=context
+        )
+        _stop_process(postmaster.pid, pgdata, STOP_TIMEOUT)
+        return
+    log.warning("removing a stale postmaster.pid from %s (its server is not running)", pgdata, extra=context)
+    if postmaster is not None and postmaster.socket_dir:
+        for leftover in (postmaster.socket, postmaster.socket.with_name(postmaster.socket.name + ".lock")):
+            with suppress(FileNotFoundError):
+                leftover.unlink()
+    with suppress(FileNotFoundError):
+        pid_file.unlink()
 
 
 def _start(pgdata: Path) -> None:
@@ -84,3 +172,47 @@ def _start(pgdata: Path) -> None:
             pgserver.get_server(pgdata, cleanup_mode=None)
     except Exception as exc:  # pgserver raises plain exceptions of many kinds
         raise ConnectionFailed(f"could not start the embedded Postgres in {pgdata}: {exc}") from exc
+
+
+def status(embedded_dir: Path) -> ServerStatus | None:
+    """The running server's URL, pid, data directory and version; None when it is not running."""
+    from luneo.core import db
+
+    pgdata = data_dir(embedded_dir)
+    running = _running(pgdata)
+    if running is None:
+        return None
+    with db.connect(running.url, application_name="luneo embedded status") as conn:
+        version = str(conn.scalar("show server_version"))
+    return ServerStatus(running.url, running.pid, pgdata, version)
+
+
+def stop(embedded_dir: Path, timeout: float = STOP_TIMEOUT) -> int | None:
+    """Fast shutdown: open transactions are rolled back, the data is flushed to disk. Returns the
+    pid that was stopped, None when no server was running."""
+    pgdata = data_dir(embedded_dir)
+    if not pgdata.is_dir():
+        return None
+    with _start_lock(embedded_dir):
+        postmaster = _pid_file(pgdata)
+        if postmaster is None or not _is_our_postgres(postmaster.pid, pgdata):
+            return None
+        log.info("stopping the embedded Postgres (pid %d)", postmaster.pid, extra={"action": "embedded"})
+        _stop_process(postmaster.pid, pgdata, timeout)
+        return postmaster.pid
+
+
+def _stop_process(pid: int, pgdata: Path, timeout: float) -> None:
+    try:
+        os.kill(pid, signal.SIGINT)
+    except ProcessLookupError:
+        return
+    except PermissionError:
+        raise UsageError(
+            f"the embedded Postgres in {pgdata} (pid {pid}) belongs to another user: stop it as that user"
+        ) from None
+    deadline = time.monotonic() + timeout
+    while _is_our_postgres(pid, pgdata):
+        if time.monotonic() > deadline:
+            raise ConnectionFailed(f"the embedded Postgres (pid {pid}) did not stop within {timeout:g}s")
+        time.sleep(0.05)

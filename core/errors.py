@@ -8,12 +8,16 @@ from __future__ import annotations
 EXIT_OK = 0
 EXIT_PROBLEM = 1
 EXIT_CANNOT_RUN = 2
+EXIT_INTERRUPTED = 130
+"""Ctrl-C, as shells report a process ended by SIGINT (128 + 2)."""
 
 
 class LuneoError(Exception):
     """Base class: a one-line message for people, and the exit code for scripts."""
 
     exit_code = EXIT_CANNOT_RUN
+    report: object | None = None
+    """What the command had done when it failed (`apply`: the partial `ApplyReport`), if known."""
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -71,3 +75,13 @@ class MissingExtra(UsageError):
 
     def __init__(self, feature: str, extra: str) -> None:
         super().__init__(f"{feature} needs the '{extra}' extra: pip install 'luneo[{extra}]'")
+
+
+class Interrupted(LuneoError):
+    """Ctrl-C: the work in progress was rolled back; `report` says what stayed done."""
+
+    exit_code = EXIT_INTERRUPTED
+
+    def __init__(self, message: str, report: object | None = None) -> None:
+        super().__init__(message)
+        self.report = report

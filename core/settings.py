@@ -17,7 +17,16 @@ from pathlib import Path
 from luneo.core.errors import ConfigError, UsageError
 
 URL_VARIABLES = ("DATABASE_URL", "SUPABASE_DB_URL")
-_DURATION = re.compile(r"^\d+(\.\d+)?\s*(us|ms|s|min|h|d)?$")
+_DURATION = re.compile(r"^(?P<number>\d+(\.\d+)?)\s*(?P<unit>us|ms|s|min|h|d)?$")
+_UNIT_SECONDS = {"us": 1e-6, "ms": 1e-3, "s": 1.0, "min": 60.0, "h": 3600.0, "d": 86400.0}
+
+
+def duration_seconds(duration: str) -> float:
+    """Seconds in a Postgres duration as `Environment.duration` accepts it (bare number: ms)."""
+    match = _DURATION.match(duration.strip())
+    if match is None:
+        raise ValueError(f"not a Postgres duration: {duration!r}")
+    return float(match["number"]) * _UNIT_SECONDS[match["unit"] or "ms"]
 
 
 class Environment:
@@ -78,10 +87,12 @@ class MigrationSettings:
 
     lock_wait_seconds: float = 60.0
     """How long `apply` waits for the migration lock (LUNEO_LOCK_WAIT)."""
-    ddl_lock_timeout: str = "5s"
-    """`lock_timeout` of every migration statement (LUNEO_DDL_LOCK_TIMEOUT)."""
-    ddl_retries: int = 3
-    """Retries of a file that hit `lock_timeout` (LUNEO_DDL_RETRIES)."""
+    ddl_lock_timeout: str = "1s"
+    """`lock_timeout` of every statement of a migration session (LUNEO_DDL_LOCK_TIMEOUT). While
+    DDL waits for its lock, API queries on the table queue behind it, and Supabase gives `anon`
+    a 3 s statement timeout: the wait must end well before that."""
+    ddl_retries: int = 10
+    """Retries, with backoff, of work that hit `lock_timeout` (LUNEO_DDL_RETRIES)."""
 
     @classmethod
     def from_env(cls, env: Environment) -> MigrationSettings:
@@ -125,9 +136,19 @@ class Settings:
         return self.project_dir / ".luneo"
 
 
-def load_settings(project_dir: Path | str = ".", database_url: str | None = None) -> Settings:
-    """Read settings; an explicit `database_url` wins over the environment and `.env`."""
-    project = Path(project_dir).expanduser().resolve()
+def find_project(start: Path) -> Path:
+    """The nearest directory holding `supabase/`, from `start` upward (as the Supabase CLI
+    finds its project); `start` itself when there is none."""
+    start = start.resolve()
+    return next((d for d in (start, *start.parents) if (d / "supabase").is_dir()), start)
+
+
+def load_settings(project_dir: Path | str | None = None, database_url: str | None = None) -> Settings:
+    """Read settings; an explicit `database_url` wins over the environment and `.env`.
+
+    `project_dir` None: the project around the current directory (`find_project`), so that
+    commands run from `supabase/migrations/` or any other subdirectory find it."""
+    project = find_project(Path.cwd()) if project_dir is None else Path(project_dir).expanduser().resolve()
     if not project.is_dir():
         raise UsageError(f"project directory {project} does not exist")
     env = Environment.load(project)

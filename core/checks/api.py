@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from luneo.core.checks.findings import Finding
 from luneo.core.checks.migration import lint_migration
 from luneo.core.checks.style import lint_style
@@ -9,6 +11,8 @@ from luneo.core.errors import MissingExtra
 from luneo.core.migrations import connection
 from luneo.core.migrations.files import discover
 from luneo.core.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 def lint(settings: Settings, *, database: bool = False) -> list[Finding]:
@@ -27,6 +31,7 @@ def lint(settings: Settings, *, database: bool = False) -> list[Finding]:
     if database:
         from luneo.core.checks.advisor import advise
 
+        log.info("running the security advisor against the database", extra={"action": "lint"})
         with connection(settings, "db lint") as conn:
             findings += [f for f in advise(conn) if f.severity.fails_lint]
     return findings

@@ -31,7 +31,9 @@ from luneo.core.db.urls import (
     database_name,
     describe_target,
     is_local,
+    passwords,
     redact,
+    scrub,
     uses_transaction_pooler,
     with_database,
 )
@@ -59,7 +61,9 @@ __all__ = [
     "describe_target",
     "is_local",
     "is_retryable",
+    "passwords",
     "redact",
+    "scrub",
     "uses_transaction_pooler",
     "with_database",
 ]

@@ -69,7 +69,7 @@ async def connect_async(
         raw = await psycopg.AsyncConnection.connect(
             url, autocommit=autocommit, application_name=application_name, connect_timeout=CONNECT_TIMEOUT
         )
-    except psycopg.OperationalError as exc:
+    except (psycopg.OperationalError, psycopg.ProgrammingError) as exc:  # refused, or a malformed URL
         raise connect_failure(url, exc) from None
     configure(raw)
     return AsyncConnection(raw)

@@ -22,7 +22,7 @@ import psycopg
 from psycopg import sql
 
 from luneo.core.db.sync import CONNECT_TIMEOUT
-from luneo.core.db.urls import describe_target
+from luneo.core.db.urls import describe_target, scrub
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +81,7 @@ class Listener:
                             yield Notification(note.channel, note.payload, note.pid)
                         await conn.execute("select 1")  # quiet for a while: is it still there?
             except psycopg.OperationalError as exc:
-                reason = " ".join(str(exc).split()) or type(exc).__name__
+                reason = scrub(" ".join(str(exc).split()), self.url) or type(exc).__name__
                 log.warning(
                     "listen connection lost (%s); reconnecting in %.1fs", reason, delay, extra=context
                 )

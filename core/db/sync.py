@@ -11,7 +11,7 @@ from psycopg.pq import TransactionStatus
 from psycopg.types.json import JsonbDumper
 
 from luneo.core.db.errors import translate
-from luneo.core.db.urls import describe_target
+from luneo.core.db.urls import describe_target, scrub
 from luneo.core.errors import ConnectionFailed
 
 Params = Mapping[str, Any] | Sequence[Any] | None
@@ -20,8 +20,9 @@ CONNECT_TIMEOUT = 10
 
 
 def connect_failure(url: str, exc: psycopg.Error) -> ConnectionFailed:
+    """One line naming the target; libpq's reason, which may quote the password, is scrubbed."""
     lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-    reason = "; ".join(lines) or type(exc).__name__
+    reason = scrub("; ".join(lines), url) or type(exc).__name__
     return ConnectionFailed(f"cannot connect to {describe_target(url)}: {reason}")
 
 
@@ -33,8 +34,9 @@ def configure(raw: psycopg.Connection[Any] | psycopg.AsyncConnection[Any]) -> No
 class Connection:
     """A connection seen through Luneo: queries in, tuples out, `luneo.core.db.errors` raised."""
 
-    def __init__(self, raw: psycopg.Connection[Any]) -> None:
+    def __init__(self, raw: psycopg.Connection[Any], url: str | None = None) -> None:
         self._raw = raw
+        self._url = url
 
     def execute(self, query: LiteralString, params: Params = None) -> list[Row]:
         """Run one statement; its rows (empty when it returns none)."""
@@ -77,6 +79,12 @@ class Connection:
     def backend_pid(self) -> int:
         return self._raw.info.backend_pid
 
+    def sibling(self, application_name: str) -> Connection:
+        """Another autocommit connection to the same database, e.g. for a watcher thread."""
+        if self._url is None:
+            raise ValueError("this connection was not opened by luneo.core.db.connect")
+        return connect(self._url, application_name=application_name)
+
     @property
     def closed(self) -> bool:
         return self._raw.closed
@@ -97,7 +105,7 @@ def connect(url: str, *, application_name: str = "luneo", autocommit: bool = Tru
         raw = psycopg.connect(
             url, autocommit=autocommit, application_name=application_name, connect_timeout=CONNECT_TIMEOUT
         )
-    except psycopg.OperationalError as exc:
+    except (psycopg.OperationalError, psycopg.ProgrammingError) as exc:  # refused, or a malformed URL
         raise connect_failure(url, exc) from None
     configure(raw)
-    return Connection(raw)
+    return Connection(raw, url)

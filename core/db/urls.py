@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit, urlunsplit
+from contextlib import suppress
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from psycopg import ProgrammingError
 from psycopg.conninfo import conninfo_to_dict
@@ -14,17 +15,42 @@ TRANSACTION_POOLER_PORT = "6543"
 LOCAL_HOSTS = frozenset({"", "localhost", "127.0.0.1", "::1"})
 
 
+_URL_PASSWORD = re.compile(r"(://[^:/@]*:)([^@]+)@")
+_KEYWORD_PASSWORD = re.compile(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s&]+)")
+
+
 def redact(url: str) -> str:
     """The URL (or `key=value` conninfo) with any password replaced, safe to print or log."""
-    url = re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
-    return re.sub(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", r"\1***", url)
+    url = _URL_PASSWORD.sub(r"\1***@", url)
+    return _KEYWORD_PASSWORD.sub(r"\1***", url)
+
+
+def passwords(url: str) -> set[str]:
+    """Every form in which the URL's password can appear in a message: as written, percent-decoded
+    and as libpq reads it. Found even in a URL that does not parse."""
+    found = {m[2] for m in _URL_PASSWORD.finditer(url)}
+    found |= {m[2].strip("'") for m in _KEYWORD_PASSWORD.finditer(url)}
+    with suppress(ProgrammingError):
+        found.add(str(conninfo_to_dict(url).get("password") or ""))
+    found |= {unquote(p) for p in found}
+    return {p for p in found if p}
+
+
+def scrub(text: str, url: str) -> str:
+    """`text` (a message about `url`, libpq's own for instance) with the URL redacted and every
+    occurrence of its password, raw or percent-decoded, replaced by `***`."""
+    text = text.replace(url, redact(url))
+    for secret in sorted(passwords(url), key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return text
 
 
 def _params(url: str) -> dict[str, str]:
     try:
         return {k: str(v) for k, v in conninfo_to_dict(url).items()}
     except ProgrammingError as exc:
-        raise ConnectionFailed(f"invalid database URL {redact(url)}: {exc}") from None
+        reason = scrub(" ".join(str(exc).split()), url)
+        raise ConnectionFailed(f"invalid database URL {redact(url)}: {reason}") from None
 
 
 def uses_transaction_pooler(url: str) -> bool:

@@ -2,11 +2,22 @@
 
 - `files`: the project's SQL files (discovery, checksums, parsing with pglast).
 - `engine`: `Migrator` (status, apply, seed); `ledger`, `lock`, `drift`, `reset`: its parts.
-- `api`: `apply`, `status`, `verify`, `new`, `seed`, `reset`, `database_url` (re-exported here).
+- `api`: `apply`, `status`, `verify`, `new`, `seed`, `reset`, `database_url`, `require_local`
+  (re-exported here).
 Its named queries are the `.sql` files of this package.
 """
 
-from luneo.core.migrations.api import apply, connection, database_url, new, reset, seed, status, verify
+from luneo.core.migrations.api import (
+    apply,
+    connection,
+    database_url,
+    new,
+    require_local,
+    reset,
+    seed,
+    status,
+    verify,
+)
 from luneo.core.migrations.report import AppliedFile, ApplyReport, FileStatus, ResetReport, VerifyReport
 
 __all__ = [
@@ -19,6 +30,7 @@ __all__ = [
     "connection",
     "database_url",
     "new",
+    "require_local",
     "reset",
     "seed",
     "status",

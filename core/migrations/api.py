@@ -29,7 +29,18 @@ def database_url(settings: Settings) -> str:
 
     if not embedded.available():
         raise MissingExtra("no database URL is set, and the embedded Postgres", "embedded")
-    return embedded.ensure_server(settings.embedded_dir)
+    return embedded.ensure_server(embedded.project_embedded_dir(settings.project_dir))
+
+
+def require_local(settings: Settings, action: str, *, force: bool = False) -> str:
+    """The database URL; a database that is not local is refused unless `force`.
+
+    `reset`, `seed` and `dev` write demo data or drop objects: a hosted database needs `--force`.
+    """
+    url = database_url(settings)
+    if not force and not db.is_local(url):
+        raise UsageError(f"refusing to {action} {db.describe_target(url)}, which is not local; pass --force")
+    return url
 
 
 @contextmanager
@@ -50,7 +61,11 @@ def connection(settings: Settings, command: str) -> Iterator[db.Connection]:
 def migrator(settings: Settings, command: str) -> Iterator[Migrator]:
     project = discover(settings.project_dir)
     with connection(settings, command) as conn:
-        yield Migrator(conn, project, settings.migrations)
+        m = Migrator(conn, project, settings.migrations)
+        try:
+            yield m
+        finally:
+            m.waits.close()
 
 
 def apply(
@@ -71,7 +86,7 @@ def verify(settings: Settings) -> VerifyReport:
     with migrator(settings, "db verify") as m:
         files = m.status()
         drift = m.drift()
-        missing = m.missing_objects()
+        missing = m.waits.retry("looking for the objects repeatable files declare", m.missing_objects)
     problems = [f"{s.path}: {s.state}" for s in files if s.state != "applied"]
     problems += [f"outside migrations: {d}" for d in drift]
     problems += [f"missing: {m}" for m in missing]
@@ -114,19 +129,19 @@ def _next_version(existing: list[str], now: datetime) -> str:
     return bumped
 
 
-def seed(settings: Settings) -> int:
-    """Load supabase/seed.sql in one transaction; the seed itself is written to be re-runnable."""
+def seed(settings: Settings, *, force: bool = False) -> int:
+    """Load supabase/seed.sql in one transaction; the seed itself is written to be re-runnable.
+    A database that is not local is refused unless `force`."""
+    require_local(settings, "load the seed into", force=force)
     with migrator(settings, "db seed") as m:
         return m.seed()
 
 
 def reset(settings: Settings, *, force: bool = False, seed: bool = True) -> ResetReport:
     """Drop what the project made and clear the ledger (`reset.drop_project`), apply everything
-    again, then load supabase/seed.sql (if any) unless `seed` is false, as `supabase db reset`."""
-    url = database_url(settings)
-    target = db.describe_target(url)
-    if not db.is_local(url) and not force:
-        raise UsageError(f"refusing to reset {target}, which is not local; pass --force")
+    again, then load supabase/seed.sql (if any) unless `seed` is false, as `supabase db reset`.
+    A database that is not local is refused unless `force`."""
+    target = db.describe_target(require_local(settings, "reset", force=force))
     with migrator(settings, "db reset") as m:
         log.warning(
             "resetting %s: dropping what the project made, then applying it again",
@@ -134,7 +149,7 @@ def reset(settings: Settings, *, force: bool = False, seed: bool = True) -> Rese
             extra={"action": "reset", "target": target},
         )
         with migration_lock(m.conn, settings.migrations.lock_wait_seconds):
-            dropped = drop_project(m.conn, m.project)
+            dropped = m.waits.retry("dropping what the project made", lambda: drop_project(m.conn, m.project))
         report = ResetReport(target, dropped, m.apply())
         if seed and m.project.seed is not None:
             report.seed_statements = m.seed()

@@ -12,11 +12,20 @@ from __future__ import annotations
 import logging
 import time
 from contextlib import nullcontext
+from functools import partial
 
 from luneo.core import db
 from luneo.core.compat import compat_files
-from luneo.core.errors import ChecksumMismatch, MigrationFailed, NonTransactionalMix, OutOfOrder, UsageError
-from luneo.core.migrations import declared
+from luneo.core.errors import (
+    ChecksumMismatch,
+    Interrupted,
+    LuneoError,
+    MigrationFailed,
+    NonTransactionalMix,
+    OutOfOrder,
+    UsageError,
+)
+from luneo.core.migrations import concurrently, declared
 from luneo.core.migrations import drift as drift_
 from luneo.core.migrations.files import (
     Project,
@@ -24,6 +33,7 @@ from luneo.core.migrations.files import (
     Statement,
     cannot_run_in_transaction,
     policy_tables,
+    runs_concurrently,
     version_key,
 )
 from luneo.core.migrations.ledger import Ledger
@@ -32,9 +42,30 @@ from luneo.core.migrations.queries import QUERIES
 from luneo.core.migrations.repeatables import Repeatables
 from luneo.core.migrations.report import AppliedFile, ApplyReport, FileStatus, RemovedFile
 from luneo.core.migrations.session import fresh_session
+from luneo.core.migrations.waits import LockWaits
 from luneo.core.settings import MigrationSettings
 
 log = logging.getLogger(__name__)
+
+
+def _interrupted(report: ApplyReport, in_progress: SqlFile | None) -> str:
+    """What Ctrl-C left: the file in progress rolled back, the files before it applied."""
+    if report.dry_run:
+        return "interrupted: the dry run was rolled back, nothing changed"
+    done = {a.path for a in report.applied}
+    parts = []
+    if in_progress is not None and in_progress.rel not in done:
+        if any(cannot_run_in_transaction(s) for s in in_progress.statements):
+            parts.append(f"{in_progress.rel} stopped (outside a transaction: its earlier statements stay)")
+        else:
+            parts.append(f"{in_progress.rel} was rolled back")
+    if report.applied:
+        parts.append(f"{len(report.applied)} file(s) stay applied (last: {report.applied[-1].path})")
+    else:
+        parts.append("no file was applied")
+    if report.compat_installed:
+        parts.append("the Supabase stand-in stays installed")
+    return "interrupted: " + "; ".join(parts)
 
 
 class Migrator:
@@ -44,8 +75,13 @@ class Migrator:
         self.settings = settings
         self.ledger = Ledger(conn)
         self.repeatables = Repeatables(conn, self.ledger, project)
+        self.waits = LockWaits(conn, settings)  # the whole session under the DDL lock timeout
+        self.in_progress: SqlFile | None = None
 
     def status(self) -> list[FileStatus]:
+        return self.waits.retry("reading the migration ledger", self._status)
+
+    def _status(self) -> list[FileStatus]:
         versions, repeatables = self.ledger.versions(), self.repeatables.recorded()
         newest = max(versions, key=version_key, default=None)
         out: list[FileStatus] = []
@@ -76,7 +112,7 @@ class Migrator:
         return sorted(out, key=lambda s: (s.kind != "versioned", version_key(s.version or ""), s.path))
 
     def drift(self) -> list[str]:
-        return drift_.drift(self.conn)
+        return self.waits.retry("comparing the catalog with its fingerprint", lambda: drift_.drift(self.conn))
 
     def missing_objects(self) -> list[str]:
         """`<file>: <object>` for every object a current repeatable file declared that is gone."""
@@ -93,9 +129,22 @@ class Migrator:
     def apply(
         self, *, dry_run: bool = False, target: str | None = None, allow_out_of_order: bool = False
     ) -> ApplyReport:
+        """Apply what is pending. An error carries what was done before it as `exc.report`;
+        Ctrl-C becomes `Interrupted`, saying what was rolled back and what stayed applied."""
+        report = ApplyReport(dry_run=dry_run, warnings=list(self.project.warnings))
+        try:
+            return self._apply(report, dry_run, target, allow_out_of_order)
+        except LuneoError as exc:
+            exc.report = report
+            raise
+        except KeyboardInterrupt:
+            raise Interrupted(_interrupted(report, self.in_progress), report) from None
+
+    def _apply(
+        self, report: ApplyReport, dry_run: bool, target: str | None, allow_out_of_order: bool
+    ) -> ApplyReport:
         if target is not None and target not in {f.version for f in self.project.versioned}:
             raise UsageError(f"--target {target} matches no file in supabase/migrations")
-        report = ApplyReport(dry_run=dry_run, warnings=list(self.project.warnings))
         with migration_lock(self.conn, self.settings.lock_wait_seconds):
             statuses = self.status()  # read after taking the lock: a concurrent run is finished
             pending = self._check(statuses, allow_out_of_order, report)
@@ -138,9 +187,13 @@ class Migrator:
                 for f in repeatable:
                     report.applied.append(self._apply_file(f, dry_run, report))
                 for path in deleted:
-                    report.removed.append(self._remove(path, dry_run))
+                    remove = partial(self._remove, path, dry_run)
+                    report.removed.append(self.waits.retry(f"{path} (deleted): dropping its objects", remove))
                 if not dry_run:
-                    drift_.record_fingerprint(self.conn)
+                    self.waits.retry(
+                        "recording the catalog fingerprint (the files are applied)",
+                        lambda: drift_.record_fingerprint(self.conn),
+                    )
         return report
 
     def _check(
@@ -224,6 +277,7 @@ class Migrator:
     def _apply_file(self, f: SqlFile, dry_run: bool, report: ApplyReport) -> AppliedFile:
         transactional = not any(cannot_run_in_transaction(s) for s in f.statements)
         context = {"action": "apply", "path": f.rel, "kind": f.kind}
+        self.in_progress = f
         log.info("applying %s%s", f.rel, "" if transactional else " (outside a transaction)", extra=context)
         if not transactional and dry_run:
             report.skipped_in_dry_run += [
@@ -240,15 +294,11 @@ class Migrator:
             except _StatementFailed as failed:
                 retry = isinstance(failed.cause, db.LockNotAvailable) and transactional
                 if retry and attempt < self.settings.ddl_retries:
-                    log.warning(
-                        "%s: lock_timeout (%s) hit, retrying",
-                        f.rel,
-                        self.settings.ddl_lock_timeout,
-                        extra=context | {"attempt": attempt + 1},
-                    )
-                    time.sleep(0.5 * 2**attempt)
+                    self.waits.pause(f"{f.rel}:{failed.stmt.line}", attempt, started, context)
                     continue
                 message = failed.describe(f)
+                if isinstance(failed.cause, db.LockNotAvailable):
+                    message += "; " + self.waits.gave_up(started)
                 if not transactional:
                     message += " (this file runs outside a transaction: statements before it stay applied)"
                 if not dry_run:
@@ -277,7 +327,7 @@ class Migrator:
         dropped: list[str] = []
         tables = self.repeatables.owned_tables(f)
         before = self.repeatables.drop_policies(tables) if tables else set()
-        self._execute(statements)
+        self._execute(statements, f.rel)
         if f.kind == "repeatable":
             # resolved with the file's own search_path, then named with an empty one
             oids = declared.resolve(self.conn, declared.in_statements(f.statements))
@@ -319,6 +369,8 @@ class Migrator:
             elsewhere = self._declared_elsewhere(path)
             try:
                 dropped = self.repeatables.remove(path, elsewhere)
+            except db.LockNotAvailable:
+                raise  # retried
             except db.QueryFailed as exc:
                 raise MigrationFailed(
                     f"{path} was deleted but its objects cannot be dropped: {_explain(exc)}"
@@ -335,10 +387,17 @@ class Migrator:
         )
         return RemovedFile(path, tuple(dropped))
 
-    def _execute(self, statements: list[Statement]) -> None:
+    def _execute(self, statements: list[Statement], rel: str = "") -> None:
         for stmt in statements:
+            where = f"{rel}:{stmt.line}"
             try:
-                self.conn.run_sql(stmt.text)
+                if self.conn.in_transaction:
+                    self.conn.run_sql(stmt.text)
+                elif runs_concurrently(stmt):  # waits for other transactions, blocking no writer
+                    with self.waits.without_lock_timeout(where):
+                        concurrently.run(self.conn, stmt, where)
+                else:  # a statement on its own: retried alone when its lock is not granted
+                    self.waits.run(where, partial(self.conn.run_sql, stmt.text))
             except db.QueryFailed as exc:
                 raise _StatementFailed(stmt, exc) from exc
 

@@ -246,8 +246,9 @@ def without_transaction_wrapper(statements: list[Statement], rel: str) -> list[S
     return statements
 
 
-def cannot_run_in_transaction(stmt: Statement) -> bool:
-    """Statements Postgres refuses inside a transaction block."""
+def runs_concurrently(stmt: Statement) -> bool:
+    """`create index`, `drop index`, `reindex` and `detach partition` with `concurrently`: they
+    wait for other transactions to end, without blocking writers while they wait."""
     from pglast import ast
 
     node = stmt.node
@@ -260,6 +261,16 @@ def cannot_run_in_transaction(stmt: Statement) -> bool:
             isinstance(getattr(cmd, "def_", None), ast.PartitionCmd) and cmd.def_.concurrent
             for cmd in node.cmds or ()
         )
+    return False
+
+
+def cannot_run_in_transaction(stmt: Statement) -> bool:
+    """Statements Postgres refuses inside a transaction block."""
+    from pglast import ast
+
+    if runs_concurrently(stmt):
+        return True
+    node = stmt.node
     if isinstance(node, ast.VacuumStmt):
         return bool(node.is_vacuumcmd)
     return isinstance(

@@ -15,7 +15,7 @@ import json
 import uuid
 from pathlib import Path
 
-from tests.acceptance.test_cli import luneo
+from tests.support.cli import luneo
 from tests.support.pg import REPO, create_user, superuser
 from tests.support.postgrest import PostgREST
 

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
 import subprocess
 import sys
 import zipfile
@@ -12,19 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.cli import luneo
 from tests.support.pg import REPO
 from tests.support.project import Project
-
-LUNEO = [sys.executable, "-m", "luneo.cli.main"]
-
-
-def luneo(
-    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess:
-    base = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SUPABASE_DB_URL")}
-    return subprocess.run(
-        [*LUNEO, *args], cwd=cwd, env={**base, **(env or {})}, capture_output=True, text=True, timeout=120
-    )
 
 
 def test_apply_then_noop_then_json_status(project: Project) -> None:
@@ -149,31 +137,25 @@ def test_the_project_itself_lints_clean() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_dev_uses_the_embedded_default_with_no_url(tmp_path: Path) -> None:
+def test_dev_uses_the_embedded_default_with_no_url(embedded_project: Path) -> None:
     """No flag, no environment, no .env: a private Postgres under .luneo/ is started and reused."""
-    project = tmp_path / "p"
-    (project / "supabase").mkdir(parents=True)
+    project = embedded_project
     for sub in ("migrations", "functions", "policies"):
         src = REPO / "supabase" / sub
         if src.is_dir():
             subprocess.run(["cp", "-r", str(src), str(project / "supabase" / sub)], check=True)
     (project / "supabase" / "seed.sql").write_text((REPO / "supabase" / "seed.sql").read_text())
-    try:
-        first = luneo("dev", cwd=project)
-        assert first.returncode == 0, first.stderr
-        assert "seed loaded" in first.stdout
-        assert "connect with:  psql 'postgresql://postgres:@/postgres?host=" in first.stdout
-        url = luneo("db", "url", cwd=project).stdout.strip()
-        assert str(project / ".luneo" / "pgdata") in url
-        again = luneo("dev", cwd=project)
-        assert again.returncode == 0
-        assert "nothing to apply" in again.stdout
-        users = luneo("db", "verify", cwd=project)
-        assert users.returncode == 0, users.stdout + users.stderr
-    finally:
-        pid_file = project / ".luneo" / "pgdata" / "postmaster.pid"
-        if pid_file.exists():
-            os.kill(int(pid_file.read_text().split()[0]), signal.SIGINT)
+    first = luneo("dev", cwd=project)
+    assert first.returncode == 0, first.stderr
+    assert "seed loaded" in first.stdout
+    assert "connect with:  psql 'postgresql://postgres:@/postgres?host=" in first.stdout
+    url = luneo("db", "url", cwd=project).stdout.strip()
+    assert str(project / ".luneo" / "pgdata") in url
+    again = luneo("dev", cwd=project)
+    assert again.returncode == 0
+    assert "nothing to apply" in again.stdout
+    users = luneo("db", "verify", cwd=project)
+    assert users.returncode == 0, users.stdout + users.stderr
 
 
 def test_wheel_installs_only_under_the_luneo_namespace(tmp_path: Path) -> None:

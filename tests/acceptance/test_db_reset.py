@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from luneo.core.db import describe_target
-from tests.acceptance.test_cli import luneo
+from tests.support.cli import luneo
 from tests.support.project import Project
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import atexit
 import os
+import sys
 import uuid
 from contextlib import suppress
 from pathlib import Path
@@ -19,6 +20,8 @@ from luneo.core import embedded
 from luneo.core.db import database_name, with_database
 
 REPO = Path(__file__).resolve().parents[2]
+TEST_SERVER = REPO / ".luneo" / "test"
+"""Where the embedded test server lives (`python -m tests.support.pg stop` stops it)."""
 
 
 def server_url() -> str:
@@ -27,7 +30,7 @@ def server_url() -> str:
         return url
     if os.environ.get("LUNEO_TEST_BACKEND") == "testcontainers":
         return _container_url()
-    return embedded.ensure_server(REPO / ".luneo" / "test")
+    return embedded.ensure_server(TEST_SERVER)
 
 
 def _container_url() -> str:
@@ -146,3 +149,10 @@ def create_user(
         [user_id, email, Jsonb(metadata or {}), Jsonb({"provider": "email", "providers": ["email"]})],
     )
     return user_id
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] != ["stop"]:
+        sys.exit("usage: python -m tests.support.pg stop")
+    pid = embedded.stop(TEST_SERVER)
+    print("not running" if pid is None else f"stopped the test server (pid {pid})")

@@ -35,7 +35,7 @@ def test_a_workers_only_install_pulls_no_server_no_parser_no_linter() -> None:
 def test_each_extra_adds_its_part_and_all_sets_up_everything() -> None:
     extras = requirements()
     assert extras["migrations"] == {"pglast"}
-    assert extras["embedded"] == {"pgserver"}
+    assert extras["embedded"] == {"pgserver", "psutil"}
     assert extras["checks"] == {"pglast", "sqlfluff"}
     assert extras["all"] == {"luneo"}  # luneo[migrations,embedded,checks]
     assert "luneo" in extras["test"]

@@ -9,7 +9,7 @@ import pytest
 
 from luneo.core import db
 from luneo.core.errors import ConfigError, UsageError
-from luneo.core.settings import MigrationSettings, PoolSettings, load_settings
+from luneo.core.settings import MigrationSettings, PoolSettings, duration_seconds, load_settings
 
 
 @pytest.fixture(autouse=True)
@@ -32,7 +32,7 @@ def test_no_url_anywhere_means_the_embedded_default(tmp_path: Path) -> None:
     assert settings.database_url is None
     assert settings.embedded_dir == tmp_path.resolve() / ".luneo"
     assert settings.migrations == MigrationSettings(
-        lock_wait_seconds=60.0, ddl_lock_timeout="5s", ddl_retries=3
+        lock_wait_seconds=60.0, ddl_lock_timeout="1s", ddl_retries=10
     )
     assert settings.pool == PoolSettings(min_size=1, max_size=10, timeout=30.0)
 
@@ -99,3 +99,25 @@ def test_url_helpers() -> None:
     assert db.describe_target("postgresql://u:pw@h:6000/d") == "u@h:6000/d"
     assert db.redact("host=h user=u password='a b' dbname=d") == "host=h user=u password=*** dbname=d"
     assert db.database_name("postgresql://u@h:5432/shop") == "shop"
+
+
+@pytest.mark.parametrize(
+    ("duration", "seconds"),
+    [("1s", 1.0), ("200ms", 0.2), ("1.5 s", 1.5), ("1min", 60.0), ("250", 0.25), ("500us", 0.0005)],
+)
+def test_duration_seconds_reads_what_the_duration_setting_accepts(duration: str, seconds: float) -> None:
+    assert duration_seconds(duration) == pytest.approx(seconds)
+
+
+def test_without_a_directory_the_project_is_found_upward(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    nested = tmp_path / "supabase" / "functions" / "billing"
+    nested.mkdir(parents=True)
+    (tmp_path / ".env").write_text("LUNEO_LOCK_WAIT=9\n")
+    monkeypatch.chdir(nested)
+    settings = load_settings()
+    assert settings.project_dir == tmp_path.resolve()
+    assert settings.migrations.lock_wait_seconds == 9.0
+    monkeypatch.chdir(tmp_path.parent)  # no supabase/ here or above: the current directory
+    assert load_settings().project_dir == tmp_path.parent.resolve()
