@@ -37,8 +37,8 @@ def test_object_names_and_paths_are_printed_literally(project: Project) -> None:
     policies.write_text('create policy "z" on public.items for select to anon using (true);\n')
     second = run(project, "db", "apply")
     assert second.returncode == 0, second.stderr
-    assert "public.items: [bold]y[/bold]" in second.stdout
-    assert "public.items: x [/]" in second.stdout
+    assert 'policy "[bold]y[/bold]" on public.items' in second.stdout
+    assert 'policy "x [/]" on public.items' in second.stdout
 
     status = run(project, "db", "status")
     assert status.returncode == 0, status.stderr
