@@ -13,26 +13,20 @@ import logging
 import time
 from contextlib import nullcontext
 from functools import partial
+from typing import Any
 
 from luneo.core import db
 from luneo.core.compat import compat_files
-from luneo.core.errors import (
-    ChecksumMismatch,
-    Interrupted,
-    LuneoError,
-    MigrationFailed,
-    NonTransactionalMix,
-    OutOfOrder,
-    UsageError,
-)
-from luneo.core.migrations import concurrently, declared
+from luneo.core.errors import Interrupted, LuneoError, MigrationFailed, NonTransactionalMix, UsageError
+from luneo.core.migrations import concurrently
 from luneo.core.migrations import drift as drift_
+from luneo.core.migrations import status as status_
+from luneo.core.migrations.failures import StatementFailed
 from luneo.core.migrations.files import (
     Project,
     SqlFile,
     Statement,
     cannot_run_in_transaction,
-    policy_tables,
     runs_concurrently,
     version_key,
 )
@@ -40,12 +34,14 @@ from luneo.core.migrations.ledger import Ledger
 from luneo.core.migrations.lock import migration_lock
 from luneo.core.migrations.queries import QUERIES
 from luneo.core.migrations.repeatables import Repeatables
-from luneo.core.migrations.report import AppliedFile, ApplyReport, FileStatus, RemovedFile
+from luneo.core.migrations.report import AppliedFile, ApplyReport, FileStatus
 from luneo.core.migrations.session import fresh_session
 from luneo.core.migrations.waits import LockWaits
 from luneo.core.settings import MigrationSettings
 
 log = logging.getLogger(__name__)
+
+_FIRST_LINE = Statement(text="", line=1, node=None)
 
 
 def _interrupted(report: ApplyReport, in_progress: SqlFile | None) -> str:
@@ -74,42 +70,15 @@ class Migrator:
         self.project = project
         self.settings = settings
         self.ledger = Ledger(conn)
-        self.repeatables = Repeatables(conn, self.ledger, project)
+        self.repeatables = Repeatables(conn, self.ledger, project, session=self._fresh_session)
         self.waits = LockWaits(conn, settings)  # the whole session under the DDL lock timeout
         self.in_progress: SqlFile | None = None
 
     def status(self) -> list[FileStatus]:
-        return self.waits.retry("reading the migration ledger", self._status)
-
-    def _status(self) -> list[FileStatus]:
-        versions, repeatables = self.ledger.versions(), self.repeatables.recorded()
-        newest = max(versions, key=version_key, default=None)
-        out: list[FileStatus] = []
-        files = {f.version for f in self.project.versioned}
-        for f in self.project.versioned:
-            if f.version in versions:
-                recorded = versions[f.version][1]
-                state = "changed" if recorded and recorded != f.checksum else "applied"
-            else:
-                older = newest is not None and version_key(f.version or "") < version_key(newest)
-                state = "out-of-order" if older else "pending"
-                recorded = None
-            out.append(FileStatus(f.rel, "versioned", state, f.version, f.checksum, recorded))
-        for version, (name, recorded) in versions.items():
-            if version not in files:
-                path = f"supabase/migrations/{version}_{'?' if name is None else name}.sql"
-                out.append(FileStatus(path, "versioned", "missing-file", version, None, recorded))
-        for f in self.project.repeatable:
-            recorded, details = repeatables.get(f.rel, (None, {}))
-            state = "applied" if recorded == f.checksum else ("changed" if recorded else "pending")
-            if state == "applied" and "declares" not in details:
-                state = "pending"  # run by a Luneo that did not record what files declare
-            elif state == "applied" and self.repeatables.missing(details):
-                state = "objects-missing"
-            out.append(FileStatus(f.rel, "repeatable", state, None, f.checksum, recorded))
-        for path in self.repeatables.deleted():
-            out.append(FileStatus(path, "repeatable", "deleted", None, None, repeatables[path][0]))
-        return sorted(out, key=lambda s: (s.kind != "versioned", version_key(s.version or ""), s.path))
+        return self.waits.retry(
+            "reading the migration ledger",
+            lambda: status_.file_statuses(self.project, self.ledger, self.repeatables),
+        )
 
     def drift(self) -> list[str]:
         return self.waits.retry("comparing the catalog with its fingerprint", lambda: drift_.drift(self.conn))
@@ -147,7 +116,7 @@ class Migrator:
             raise UsageError(f"--target {target} matches no file in supabase/migrations")
         with migration_lock(self.conn, self.settings.lock_wait_seconds):
             statuses = self.status()  # read after taking the lock: a concurrent run is finished
-            pending = self._check(statuses, allow_out_of_order, report)
+            pending = status_.to_run(self.project, statuses, allow_out_of_order, report)
             versioned = [
                 f
                 for f in pending
@@ -155,7 +124,7 @@ class Migrator:
                 and (target is None or version_key(f.version or "") <= version_key(target))
             ]
             repeatable = [f for f in pending if f.kind == "repeatable"]
-            adopt = self._adoptable(statuses)
+            adopt = status_.adoptable(self.project, statuses)
             report.adopted = [f.rel for f in adopt]
             if len(versioned) < len([f for f in pending if f.kind == "versioned"]):
                 report.held_back = [f.rel for f in repeatable]
@@ -183,11 +152,11 @@ class Migrator:
                 for f in versioned:
                     report.applied.append(self._apply_file(f, dry_run, report))
                 if versioned and not report.held_back:
-                    repeatable = self._with_missing_objects(repeatable)
+                    repeatable = self.repeatables.missing_again(repeatable)
                 for f in repeatable:
                     report.applied.append(self._apply_file(f, dry_run, report))
                 for path in deleted:
-                    remove = partial(self._remove, path, dry_run)
+                    remove = partial(self.repeatables.remove, path, dry_run)
                     report.removed.append(self.waits.retry(f"{path} (deleted): dropping its objects", remove))
                 if not dry_run:
                     self.waits.retry(
@@ -195,52 +164,6 @@ class Migrator:
                         lambda: drift_.record_fingerprint(self.conn),
                     )
         return report
-
-    def _check(
-        self, statuses: list[FileStatus], allow_out_of_order: bool, report: ApplyReport
-    ) -> list[SqlFile]:
-        by_path = {f.rel: f for f in self.project.versioned + self.project.repeatable}
-        changed = [s for s in statuses if s.state == "changed" and s.kind == "versioned"]
-        if changed:
-            s = changed[0]
-            raise ChecksumMismatch(
-                f"{s.path} was changed after it was applied: checksum now {s.checksum}, "
-                f"applied {s.applied_checksum}. Restore it and put the change in a new migration."
-            )
-        late = [s for s in statuses if s.state == "out-of-order"]
-        if late and not allow_out_of_order:
-            raise OutOfOrder(
-                f"{late[0].path} is older than the newest applied migration; rename it with a newer "
-                "timestamp (luneo db new) or pass --allow-out-of-order"
-            )
-        for s in statuses:
-            if s.state == "missing-file":
-                report.warnings.append(f"{s.path} is recorded as applied but the file is missing")
-                log.warning("%s", report.warnings[-1], extra={"action": "status", "path": s.path})
-        runs = ("pending", "out-of-order", "changed", "objects-missing")
-        return [by_path[s.path] for s in statuses if s.state in runs]
-
-    def _with_missing_objects(self, scheduled: list[SqlFile]) -> list[SqlFile]:
-        """`scheduled` plus the applied repeatable files whose objects a migration just dropped
-        (a table dropped and recreated takes its policies and triggers along), in file order."""
-        recorded = self.repeatables.recorded()
-        again = [
-            f
-            for f in self.project.repeatable
-            if f not in scheduled and f.rel in recorded and self.repeatables.missing(recorded[f.rel][1])
-        ]
-        for f in again:
-            log.info("%s: its objects went missing, applying it again", f.rel, extra={"action": "apply"})
-        return [f for f in self.project.repeatable if f in scheduled or f in again]
-
-    def _adoptable(self, statuses: list[FileStatus]) -> list[SqlFile]:
-        """Versions recorded as applied (by the Supabase CLI) whose checksum we never recorded."""
-        by_path = {f.rel: f for f in self.project.versioned}
-        return [
-            by_path[s.path]
-            for s in statuses
-            if s.kind == "versioned" and s.state == "applied" and s.applied_checksum is None
-        ]
 
     def _adopt(self, files: list[SqlFile]) -> None:
         if not files:
@@ -291,7 +214,10 @@ class Migrator:
                     dropped = self._run(f, started, dry_run)
                 duration = int((time.monotonic() - started) * 1000)
                 return AppliedFile(f.rel, f.kind, duration, len(f.statements), transactional, dropped)
-            except _StatementFailed as failed:
+            except (StatementFailed, db.LockNotAvailable) as exc:
+                # a lock timeout outside the file's statements (dropping its stale objects or
+                # policies) is retried as the file, and reported at its first line
+                failed = exc if isinstance(exc, StatementFailed) else StatementFailed(_FIRST_LINE, exc)
                 retry = isinstance(failed.cause, db.LockNotAvailable) and transactional
                 if retry and attempt < self.settings.ddl_retries:
                     self.waits.pause(f"{f.rel}:{failed.stmt.line}", attempt, started, context)
@@ -323,21 +249,13 @@ class Migrator:
         statements = f.statements
         if dry_run:
             statements = [s for s in statements if not cannot_run_in_transaction(s)]
-        details: dict[str, object] = {}
+        details: dict[str, Any] = {}
         dropped: list[str] = []
         tables = self.repeatables.owned_tables(f)
         before = self.repeatables.drop_policies(tables) if tables else set()
         self._execute(statements, f.rel)
         if f.kind == "repeatable":
-            # resolved with the file's own search_path, then named with an empty one
-            oids = declared.resolve(self.conn, declared.in_statements(f.statements))
-            elsewhere = self._declared_elsewhere(f.rel)
-            now = declared.names(self.conn, oids)
-            dropped = self._drop_stale(f.rel, now, elsewhere)
-            details = {"declares": now.as_details()}
-            if tables:
-                details["tables"] = sorted(policy_tables(f.statements))
-                dropped += sorted(before - set(self.repeatables.policies_on(tables)))
+            details, dropped = self.repeatables.settle(f, tables, before)
         self._fresh_session()  # the file may have switched role or search_path
         if not dry_run:
             with self.conn.transaction():
@@ -345,47 +263,6 @@ class Migrator:
                     self.ledger.record_version(f)
                 self.ledger.record(f, started, success=True, details=details)
         return tuple(dropped)
-
-    def _declared_elsewhere(self, path: str) -> declared.Declared:
-        """What the other current files declare, resolved in a new session; leaves the session
-        with an empty search_path, in which `declared.names` qualifies every name."""
-        self._fresh_session()
-        oids = declared.resolve(self.conn, self.repeatables.written_elsewhere(path))
-        self._fresh_session(search_path="")
-        return declared.names(self.conn, oids)
-
-    def _drop_stale(self, path: str, now: declared.Declared, elsewhere: declared.Declared) -> list[str]:
-        try:
-            return self.repeatables.drop_stale(path, now, elsewhere)
-        except db.QueryFailed as exc:
-            raise MigrationFailed(
-                f"{path}: cannot drop an object the file no longer declares: {_explain(exc)}"
-            ) from None
-
-    def _remove(self, path: str, dry_run: bool) -> RemovedFile:
-        """A deleted repeatable file: drop what it declared, record that it is gone."""
-        started = time.monotonic()
-        with self.conn.transaction():
-            elsewhere = self._declared_elsewhere(path)
-            try:
-                dropped = self.repeatables.remove(path, elsewhere)
-            except db.LockNotAvailable:
-                raise  # retried
-            except db.QueryFailed as exc:
-                raise MigrationFailed(
-                    f"{path} was deleted but its objects cannot be dropped: {_explain(exc)}"
-                ) from None
-            self._fresh_session()
-            if not dry_run:
-                gone = SqlFile(kind="repeatable", rel=path, text="")
-                self.ledger.record(gone, started, success=True, details={"deleted": True, "dropped": dropped})
-        log.info(
-            "%s was deleted: dropped %s",
-            path,
-            ", ".join(dropped) or "nothing (what it declared is declared elsewhere)",
-            extra={"action": "remove", "path": path},
-        )
-        return RemovedFile(path, tuple(dropped))
 
     def _execute(self, statements: list[Statement], rel: str = "") -> None:
         for stmt in statements:
@@ -399,7 +276,7 @@ class Migrator:
                 else:  # a statement on its own: retried alone when its lock is not granted
                     self.waits.run(where, partial(self.conn.run_sql, stmt.text))
             except db.QueryFailed as exc:
-                raise _StatementFailed(stmt, exc) from exc
+                raise StatementFailed(stmt, exc) from exc
 
     def seed(self) -> int:
         if self.project.seed is None:
@@ -408,32 +285,6 @@ class Migrator:
         try:
             with self.conn.transaction():
                 self._execute(f.statements)
-        except _StatementFailed as failed:
+        except StatementFailed as failed:
             raise MigrationFailed(failed.describe(f)) from None
         return len(f.statements)
-
-
-class _StatementFailed(Exception):
-    def __init__(self, stmt: Statement, cause: db.QueryFailed) -> None:
-        super().__init__(cause.error.message)
-        self.stmt = stmt
-        self.cause = cause
-
-    def describe(self, f: SqlFile) -> str:
-        """`file:line: message (SQLSTATE)` plus detail and hint when Postgres gave them."""
-        e = self.cause.error
-        line = self.stmt.line
-        if e.position:
-            line += self.stmt.text.count("\n", 0, e.position - 1)
-        return f"{f.rel}:{line}: {_explain(self.cause)}"
-
-
-def _explain(exc: db.QueryFailed) -> str:
-    """`message (SQLSTATE)` plus detail, hint and context when Postgres gave them."""
-    e = exc.error
-    parts = [f"{e.message} (SQLSTATE {e.sqlstate})"]
-    parts += [f"detail: {e.detail}"] if e.detail else []
-    parts += [f"hint: {e.hint}"] if e.hint else []
-    if e.context and not e.position:
-        parts.append(f"context: {e.context.splitlines()[0]}")
-    return "; ".join(parts)
