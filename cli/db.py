@@ -66,17 +66,23 @@ def print_report(report: ApplyReport, *, failed: bool = False) -> None:
         out.print(line(("removed", "yellow"), f" {r.path} (file deleted)"))
         for name in r.dropped:
             out.print(line(f"  dropped: {name}"))
+    for rel in report.adopted:
+        out.print(line(("adopted", "green"), f" {rel} (applied by the Supabase CLI; checksum recorded)"))
     for rel in report.skipped_in_dry_run:
         out.print(line(("not run in dry-run", "yellow"), f" {rel} (cannot run inside a transaction)"))
     for rel in report.held_back:
         out.print(line(("held back", "yellow"), f" {rel} (--target leaves versioned files pending)"))
     if failed:
         return
+    would = "would be " if report.dry_run else ""
+    counts = [f"{len(report.applied)} file(s) {would}applied"]
+    counts += [f"{len(report.removed)} deleted file(s) {would}removed"] if report.removed else []
+    counts += [f"{len(report.adopted)} version(s) {would}adopted"] if report.adopted else []
     if report.dry_run:
-        out.print(f"dry run: {len(report.applied)} file(s) would be applied; everything was rolled back")
-    elif report.applied or report.compat_installed:
+        out.print(f"dry run: {', '.join(counts)}; everything was rolled back")
+    elif report.applied or report.compat_installed or report.removed or report.adopted:
         total = sum(a.duration_ms for a in report.applied)
-        out.print(f"done: {len(report.applied)} file(s) applied in {total} ms")
+        out.print(f"done: {', '.join(counts)} in {total} ms")
     else:
         out.print("nothing to apply: the database is up to date")
 

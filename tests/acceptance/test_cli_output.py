@@ -206,3 +206,26 @@ def test_ctrl_c_during_apply_says_what_was_rolled_back_and_what_stayed(
     assert project.scalar("select to_regclass('public.slow')") is None
     assert project.query("select version from supabase_migrations.schema_migrations") == [("20250101000000",)]
     assert not project.scalar("select count(*) from pg_stat_activity where query like 'select pg_sleep%%'")
+
+
+def test_a_deleted_repeatable_file_is_reported_as_removed_not_as_nothing_to_apply(project: Project) -> None:
+    project.migration("20250101000000", "create_items", ITEMS)
+    function = project.write(
+        "supabase/functions/hello.sql",
+        "create function public.hello() returns int language sql as 'select 1';\n",
+    )
+    assert run(project, "db", "apply").returncode == 0
+    function.unlink()
+
+    dry = run(project, "db", "apply", "--dry-run")
+    result = run(project, "db", "apply")
+
+    assert dry.stdout.splitlines()[-1] == (
+        "dry run: 0 file(s) would be applied, 1 deleted file(s) would be removed; everything was rolled back"
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "removed supabase/functions/hello.sql (file deleted)",
+        "  dropped: function public.hello()",
+        "done: 0 file(s) applied, 1 deleted file(s) removed in 0 ms",
+    ]
