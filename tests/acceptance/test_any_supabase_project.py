@@ -4,9 +4,11 @@ The project has only what `supabase init` and `supabase migration new` make: sup
 supabase/migrations/*.sql and an Edge Function in TypeScript under supabase/functions/ (which
 Luneo must leave alone: there it is Deno code, not SQL). The stand-in comes from the tool.
 
-Then a real one: Basejump's migrations (tests/fixtures/basejump, verbatim, MIT, see its
-NOTICE.md), written for the hosted platform, with hyphenated file names and extension calls.
-`tests/run.sh` runs this on the embedded server and `.ci/run` again on PostgreSQL 15.
+Then a larger one: tests/fixtures/team-accounts, written here in the shape of a team-accounts
+starter for the hosted platform (its own schema, hyphenated file names, guarded `create extension`
+calls, unqualified gen_random_bytes() and uuid_generate_v4(), a trigger on auth.users, security
+definer RPCs, RLS, a storage bucket). `tests/run.sh` runs this on the embedded server and
+`.ci/run` again on PostgreSQL 15.
 """
 
 from __future__ import annotations
@@ -74,12 +76,12 @@ def test_a_project_with_only_migrations_applies_on_plain_postgres(tmp_path: Path
     ]
 
 
-BASEJUMP = REPO / "tests" / "fixtures" / "basejump"
-BASEJUMP_MIGRATIONS = [
-    "supabase/migrations/20240414161707_basejump-setup.sql",
-    "supabase/migrations/20240414161947_basejump-accounts.sql",
-    "supabase/migrations/20240414162100_basejump-invitations.sql",
-    "supabase/migrations/20240414162131_basejump-billing.sql",
+TEAM_ACCOUNTS = REPO / "tests" / "fixtures" / "team-accounts"
+TEAM_ACCOUNTS_MIGRATIONS = [
+    "supabase/migrations/20240414161707_team-accounts-setup.sql",
+    "supabase/migrations/20240414161947_team-accounts-accounts.sql",
+    "supabase/migrations/20240414162100_team-accounts-invitations.sql",
+    "supabase/migrations/20240414162131_team-accounts-billing.sql",
 ]
 
 
@@ -87,38 +89,38 @@ def tree(root: Path) -> dict[str, bytes]:
     return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
-def test_a_real_third_party_project_applies_unchanged_in_one_run(empty_db_url: str) -> None:
-    before = tree(BASEJUMP)
+def test_a_project_written_for_the_hosted_platform_applies_unchanged_in_one_run(empty_db_url: str) -> None:
+    before = tree(TEAM_ACCOUNTS)
 
-    first = luneo("db", "apply", "--json", "--db-url", empty_db_url, "--dir", str(BASEJUMP))
+    first = luneo("db", "apply", "--json", "--db-url", empty_db_url, "--dir", str(TEAM_ACCOUNTS))
 
     assert first.returncode == 0, first.stderr
     report = json.loads(first.stdout)
     assert report["compat_installed"] is True
-    assert [a["path"] for a in report["applied"]] == BASEJUMP_MIGRATIONS
+    assert [a["path"] for a in report["applied"]] == TEAM_ACCOUNTS_MIGRATIONS
     assert report["warnings"] == []
     tables = superuser(
-        empty_db_url, "select tablename from pg_tables where schemaname = 'basejump' order by tablename"
+        empty_db_url, "select tablename from pg_tables where schemaname = 'team_accounts' order by tablename"
     )
     assert [t["tablename"] for t in tables] == [
-        "account_user",
         "accounts",
         "billing_customers",
         "billing_subscriptions",
-        "config",
         "invitations",
+        "memberships",
+        "settings",
     ]
     functions = superuser(
         empty_db_url,
         "select proname from pg_proc where pronamespace = 'public'::regnamespace"
-        " and proname in ('create_account', 'create_invitation', 'accept_invitation', 'get_accounts')"
+        " and proname in ('create_team_account', 'create_invitation', 'accept_invitation', 'list_accounts')"
         " order by proname",
     )
     assert [f["proname"] for f in functions] == [
         "accept_invitation",
-        "create_account",
         "create_invitation",
-        "get_accounts",
+        "create_team_account",
+        "list_accounts",
     ]
 
     # it works as on Supabase: sign-up makes a personal account (trigger on auth.users), a team
@@ -126,22 +128,37 @@ def test_a_real_third_party_project_applies_unchanged_in_one_run(empty_db_url: s
     api = PostgREST(empty_db_url)
     owner = create_user(empty_db_url, "ana@example.com")
     assert api.user(owner, "ana@example.com").rpc("get_personal_account")["account_id"] == str(owner)
-    team = api.user(owner, "ana@example.com").rpc("create_account", slug="maison", name="Maison")
+    team = api.user(owner, "ana@example.com").rpc(
+        "create_team_account", account_slug="maison", account_name="Maison"
+    )
     invitation = api.user(owner, "ana@example.com").rpc(
-        "create_invitation", account_id=team["account_id"], account_role="member", invitation_type="one_time"
+        "create_invitation",
+        team_account_id=team["account_id"],
+        invite_role="member",
+        invite_kind="single_use",
     )
     assert len(invitation["token"]) >= 30
     guest = create_user(empty_db_url, "bruno@example.com")
-    joined = api.user(guest, "bruno@example.com").rpc(
-        "accept_invitation", lookup_invitation_token=invitation["token"]
+    joined = api.user(guest, "bruno@example.com").rpc("accept_invitation", token=invitation["token"])
+    assert (joined["role"], joined["slug"]) == ("member", "maison")
+    assert [a["slug"] for a in api.user(guest, "bruno@example.com").rpc("list_accounts")] == [None, "maison"]
+    # billing: the backend records a subscription (service_role only), members read it
+    api.service_role().rpc(
+        "record_billing",
+        team_account_id=team["account_id"],
+        customer={"id": "cus_maison"},
+        subscription={"id": "sub_maison", "status": "active"},
     )
-    assert (joined["account_role"], joined["slug"]) == ("member", "maison")
+    billing = api.user(guest, "bruno@example.com").rpc(
+        "account_billing_status", team_account_id=team["account_id"]
+    )
+    assert (billing["customer_id"], billing["status"]) == ("cus_maison", "active")
 
-    second = luneo("db", "apply", "--db-url", empty_db_url, "--dir", str(BASEJUMP))
+    second = luneo("db", "apply", "--db-url", empty_db_url, "--dir", str(TEAM_ACCOUNTS))
     assert second.returncode == 0, second.stderr
     assert "nothing to apply" in second.stdout
-    status = luneo("db", "status", "--json", "--db-url", empty_db_url, "--dir", str(BASEJUMP))
+    status = luneo("db", "status", "--json", "--db-url", empty_db_url, "--dir", str(TEAM_ACCOUNTS))
     assert [(f["path"], f["state"]) for f in json.loads(status.stdout)] == [
-        (path, "applied") for path in BASEJUMP_MIGRATIONS
+        (path, "applied") for path in TEAM_ACCOUNTS_MIGRATIONS
     ]
-    assert tree(BASEJUMP) == before  # nothing written into the project
+    assert tree(TEAM_ACCOUNTS) == before  # nothing written into the project

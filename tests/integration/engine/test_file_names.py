@@ -27,7 +27,7 @@ def applied_paths(project: Project) -> list[str]:
 @pytest.mark.parametrize(
     ("file_name", "version", "name"),
     [
-        ("20240414161707_basejump-setup.sql", "20240414161707", "basejump-setup"),
+        ("20240414161707_team-accounts-setup.sql", "20240414161707", "team-accounts-setup"),
         ("20250101000000_Create.Orders.V2.sql", "20250101000000", "Create.Orders.V2"),
         ("1_init.sql", "1", "init"),
         ("2025_create_items.sql", "2025", "create_items"),
@@ -141,7 +141,7 @@ NOON = datetime(2025, 6, 1, 12, 0, 0, tzinfo=UTC)
     ("existing", "created"),
     [
         (None, "20250601120000_create_orders.sql"),
-        ("20240414161707_basejump-setup.sql", "20250601120000_create_orders.sql"),
+        ("20240414161707_team-accounts-setup.sql", "20250601120000_create_orders.sql"),
         ("29990101000000_Future-Thing.sql", "29990101000001_create_orders.sql"),
         ("3_x.sql", "4_create_orders.sql"),  # "2025..." would sort before "3_x.sql"
         ("20251231_x.sql", "20251232_create_orders.sql"),
