@@ -118,6 +118,11 @@ def resolve(conn: db.Connection, written: Declared) -> dict[str, list[int]]:
     return oids
 
 
+def qualify_names(conn: db.Connection) -> None:
+    """Empty the session's search_path: from then on the catalog qualifies every name."""
+    conn.execute(QUERIES["set_settings"], {"names": ["search_path"], "values": [""]})
+
+
 def names(conn: db.Connection, oids: dict[str, list[int]]) -> Declared:
     """Schema-qualified names of resolved objects; the session's search_path must be empty."""
     found: dict[str, set[Any]] = {kind: set() for kind in KINDS}

@@ -95,7 +95,7 @@ class Repeatables:
         what was dropped because it no longer declares it (`before`: the policies on `tables`
         dropped before it ran)."""
         oids = declared.resolve(self.conn, declared.in_statements(f.statements))  # the file's search_path
-        self.session(search_path="")
+        declared.qualify_names(self.conn)
         now = declared.names(self.conn, oids)
         details: dict[str, Any] = {"declares": now.as_details()}
         dropped = self._drop_stale(f.rel, now)

@@ -12,12 +12,14 @@ from __future__ import annotations
 from luneo.core import db
 from luneo.core.migrations.queries import QUERIES
 
+RESET = "set session authorization default; reset role; reset all"
+"""What DISCARD ALL resets of the session's identity and settings (DISCARD ALL itself cannot
+run inside a transaction, and would drop prepared statements and temporary tables too)."""
+
 
 def fresh_session(conn: db.Connection, **settings: str) -> None:
     """Reset the session to a new connection's state, then apply `settings` (name=value)."""
-    for name in ("reset_authorization", "reset_role", "reset_all"):
-        conn.execute(QUERIES[name])
-    for name, value in conn.execute(QUERIES["connection_defaults"]):
-        conn.execute(QUERIES["set_setting"], {"name": name, "value": value})
-    for name, value in settings.items():
-        conn.execute(QUERIES["set_setting"], {"name": name, "value": value})
+    conn.run_sql(RESET)
+    values = dict(conn.execute(QUERIES["connection_defaults"]))  # lowest precedence first
+    values.update(settings)
+    conn.execute(QUERIES["set_settings"], {"names": list(values), "values": list(values.values())})

@@ -1,15 +1,6 @@
 -- The session each file starts from.
 -- Named queries of luneo.core.migrations (sections start with "-- name --").
 
--- reset_authorization --
-set session authorization default;
-
--- reset_role --
-reset role;
-
--- reset_all --
-reset all;
-
 -- connection_defaults --
 -- Database and role settings (`alter database|role ... set`) as a new connection of the session
 -- user gets them, lowest precedence first (all databases and roles, this database, this role,
@@ -45,5 +36,7 @@ where
     )
 order by s.setrole <> 0, s.setdatabase <> 0, c.n;
 
--- set_setting --
-select set_config(%(name)s, %(value)s, false);
+-- set_settings --
+-- Each name to its value, for the session (one round trip; names are distinct).
+select count(set_config(s.name, s.value, false)) as settings
+from unnest(%(names)s::text[], %(values)s::text[]) as s (name, value);
