@@ -6,15 +6,23 @@ left by a crash (its process gone, or replaced by another program) is cleared be
 a server that lost its socket is stopped and started again. `stop` is a fast shutdown (SIGINT,
 as `pg_ctl stop -m fast`); as root the server runs as the `pgserver` system user, and root may
 signal it.
+
+The wheel ships no pgcrypto and no uuid-ossp: before it is used, Luneo's SQL implementations of
+both (`luneo.core.extensions`) are copied into the wheel's extension directory, where it has
+none of its own, so that `create extension pgcrypto` works there as on Supabase.
 """
 
 from __future__ import annotations
 
 import fcntl
+import functools
 import importlib.util
 import logging
 import os
 import signal
+import stat
+import subprocess
+import tempfile
 import time
 import warnings
 from collections.abc import Iterator
@@ -22,6 +30,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
+from luneo.core import extensions
 from luneo.core.errors import ConnectionFailed, UsageError
 
 log = logging.getLogger(__name__)
@@ -123,6 +132,7 @@ def _start_lock(embedded_dir: Path) -> Iterator[None]:
 def ensure_server(embedded_dir: Path) -> str:
     """Start (or reuse) the embedded server and return a URL to its main database."""
     pgdata = data_dir(embedded_dir)
+    install_extensions()
     if running := _running(pgdata):
         return running.url
     with _start_lock(embedded_dir):
@@ -134,6 +144,71 @@ def ensure_server(embedded_dir: Path) -> str:
     if running is None:
         raise ConnectionFailed(f"the embedded Postgres in {pgdata} did not come up (see {pgdata / 'log'})")
     return running.url
+
+
+@functools.cache
+def extension_dir() -> Path:
+    """The extension directory of the `pgserver` wheel's PostgreSQL (`pg_config --sharedir`)."""
+    spec = importlib.util.find_spec("pgserver")
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError("the pgserver package is not installed")
+    pg_config = Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin" / "pg_config"
+    sharedir = subprocess.run(  # noqa: S603 - the wheel's own pg_config, no shell, no user input
+        [str(pg_config), "--sharedir"], capture_output=True, text=True, check=True, timeout=30
+    ).stdout.strip()
+    return Path(sharedir) / "extension"
+
+
+def install_extensions(directory: Path | None = None) -> list[str]:
+    """Copy Luneo's SQL pgcrypto and uuid-ossp into `directory` (the embedded server's extension
+    directory by default) and return the names of the files written (none when all are there).
+
+    An extension is copied only where the directory has no control file of its name, or one of
+    Luneo's (then brought up to date): a real extension is never overwritten. Each file is written
+    to a temporary name and renamed, its control file last, so that processes starting at once,
+    and the server reading the directory meanwhile, only ever see whole files. The files are
+    readable by all: as root, the server runs as the `pgserver` system user. A directory that
+    cannot be written (a read-only install) is logged as a warning; the server still starts.
+    """
+    context = {"action": "embedded"}
+    written: list[str] = []
+    try:
+        directory = directory or extension_dir()
+        for extension in extensions.extensions():
+            control = directory / f"{extension.name}.control"
+            with suppress(FileNotFoundError):
+                if extensions.MARK not in control.read_bytes():
+                    continue  # the server's own extension
+            for name, content in [*extension.scripts.items(), (control.name, extension.control)]:
+                if _write_if_changed(directory / name, content):
+                    written.append(name)
+    except (OSError, subprocess.SubprocessError) as exc:
+        log.warning(
+            "could not install Luneo's SQL pgcrypto and uuid-ossp for the embedded Postgres (%s): "
+            '`create extension pgcrypto` and `create extension "uuid-ossp"` will fail there',
+            exc,
+            extra=context,
+        )
+    if written:
+        log.info("installed %s into %s", ", ".join(written), directory, extra=context)
+    return written
+
+
+def _write_if_changed(path: Path, content: bytes) -> bool:
+    with suppress(FileNotFoundError):
+        if path.read_bytes() == content and path.stat().st_mode & 0o444 == 0o444:
+            return False
+    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as file:
+            file.write(content)
+        os.chmod(temporary, stat.S_IRUSR | stat.S_IWUSR | stat.S_IRGRP | stat.S_IROTH)
+        os.replace(temporary, path)
+    except BaseException:
+        with suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise
+    return True
 
 
 def _clear_stale(pgdata: Path) -> None:

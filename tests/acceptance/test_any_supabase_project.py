@@ -9,11 +9,17 @@ starter for the hosted platform (its own schema, hyphenated file names, guarded 
 calls, unqualified gen_random_bytes() and uuid_generate_v4(), a trigger on auth.users, security
 definer RPCs, RLS, a storage bucket). `tests/run.sh` runs this on the embedded server and
 `.ci/run` again on PostgreSQL 15.
+
+And tests/fixtures/hosted-extensions, whose first migration enables pgcrypto and uuid-ossp
+unguarded, as projects written for the hosted platform do.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
+import re
 import uuid
 from pathlib import Path
 
@@ -162,3 +168,53 @@ def test_a_project_written_for_the_hosted_platform_applies_unchanged_in_one_run(
         (path, "applied") for path in TEAM_ACCOUNTS_MIGRATIONS
     ]
     assert tree(TEAM_ACCOUNTS) == before  # nothing written into the project
+
+
+HOSTED_EXTENSIONS = REPO / "tests" / "fixtures" / "hosted-extensions"
+
+
+def test_a_project_enabling_pgcrypto_and_uuid_ossp_unguarded_applies_in_one_run(empty_db_url: str) -> None:
+    """Its first migration is `create extension if not exists pgcrypto with schema extensions;`
+    (and uuid-ossp) with no guard: on the embedded server Luneo's SQL implementations answer it,
+    on the machine's PostgreSQL the real extensions do; the functions give the same values."""
+    before = tree(HOSTED_EXTENSIONS)
+
+    first = luneo("db", "apply", "--json", "--db-url", empty_db_url, "--dir", str(HOSTED_EXTENSIONS))
+
+    assert first.returncode == 0, first.stderr
+    report = json.loads(first.stdout)
+    assert [a["path"] for a in report["applied"]] == [
+        "supabase/migrations/20240601000000_enable-extensions.sql",
+        "supabase/migrations/20240601000100_create-short-links.sql",
+    ]
+    installed = superuser(
+        empty_db_url,
+        "select extname, extnamespace::regnamespace::text as schema from pg_extension"
+        " where extname in ('pgcrypto', 'uuid-ossp') order by extname",
+    )
+    assert [(e["extname"], e["schema"]) for e in installed] == [
+        ("pgcrypto", "extensions"),
+        ("uuid-ossp", "extensions"),
+    ]
+
+    url = "https://luneo.example/collections/été"
+    (link,) = superuser(
+        empty_db_url, "insert into public.short_links (target_url) values (%s) returning *", [url]
+    )
+    assert link["id"].version == 4
+    assert re.fullmatch("[0-9a-f]{12}", link["slug"])
+    assert bytes(link["target_hash"]) == hashlib.sha256(url.encode()).digest()
+    assert link["target_id"] == uuid.uuid5(uuid.NAMESPACE_URL, url)
+
+    (secret,) = superuser(empty_db_url, "insert into public.signing_secrets default values returning *")
+    assert secret["id"].version == 1
+    assert len(bytes.fromhex(secret["secret"])) == 32
+    signature = superuser(
+        empty_db_url, "select public.sign_payload(%s, %s) as s", [secret["id"], '{"id": 1}']
+    )
+    assert signature[0]["s"] == hmac.new(secret["secret"].encode(), b'{"id": 1}', "sha256").hexdigest()
+
+    second = luneo("db", "apply", "--db-url", empty_db_url, "--dir", str(HOSTED_EXTENSIONS))
+    assert second.returncode == 0, second.stderr
+    assert "nothing to apply" in second.stdout
+    assert tree(HOSTED_EXTENSIONS) == before

@@ -113,3 +113,31 @@ def test_a_server_that_lost_its_socket_is_restarted(project: Path) -> None:
     wait_gone(pid)
     with Superuser(result.stdout.strip()) as su:
         assert su.scalar("select 1") == 1
+
+
+def test_the_server_offers_luneos_pgcrypto_and_uuid_ossp_to_any_database_owner(project: Path) -> None:
+    """The wheel ships neither: Luneo's SQL implementations are there, trusted as the real ones
+    (a role with CREATE on the database installs them) and readable by the server's system user."""
+    url = start(project)
+    with Superuser(url) as su:
+        offered = su.tuples(
+            "select name, default_version, comment from pg_available_extensions"
+            " where name in ('pgcrypto', 'uuid-ossp') order by name"
+        )
+        assert [(name, version) for name, version, _ in offered] == [
+            ("pgcrypto", "1.3"),
+            ("uuid-ossp", "1.1"),
+        ]
+        assert all("Luneo's SQL implementation for the embedded server" in comment for *_, comment in offered)
+        su("create role app_owner login")
+        su("grant create on database postgres to app_owner")
+        su("set role app_owner")
+        su("create schema extensions")
+        su("create extension pgcrypto with schema extensions")
+        su('create extension "uuid-ossp" with schema extensions')
+        assert su.scalar("select encode(extensions.digest('abc', 'sha1'), 'hex')") == (
+            "a9993e364706816aba3e25717850c26c9cd0d89d"
+        )
+        assert str(
+            su.scalar("select extensions.uuid_generate_v3(extensions.uuid_ns_dns(), 'www.example.com')")
+        ) == ("5df41881-3aed-3515-88a7-2f4a814cf09e")
