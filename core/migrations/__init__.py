@@ -2,7 +2,8 @@
 
 - `files`: the project's SQL files (discovery, checksums, parsing with pglast).
 - `engine`: `Migrator` (status, apply, seed); `ledger`, `lock`, `drift`, `reset`: its parts.
-- `api`: `apply`, `status`, `verify`, `new`, `seed`, `reset`, `database_url`, `require_local`
+- `repair`: `luneo db repair`, marking the ledger by hand.
+- `api`: `apply`, `status`, `verify`, `new`, `seed`, `reset`, `repair`, `database_url`, `require_local`
   (re-exported here).
 Its named queries are the `.sql` files of this package.
 """
@@ -12,24 +13,34 @@ from luneo.core.migrations.api import (
     connection,
     database_url,
     new,
+    repair,
     require_local,
     reset,
     seed,
     status,
     verify,
 )
-from luneo.core.migrations.report import AppliedFile, ApplyReport, FileStatus, ResetReport, VerifyReport
+from luneo.core.migrations.report import (
+    AppliedFile,
+    ApplyReport,
+    FileStatus,
+    RepairReport,
+    ResetReport,
+    VerifyReport,
+)
 
 __all__ = [
     "AppliedFile",
     "ApplyReport",
     "FileStatus",
+    "RepairReport",
     "ResetReport",
     "VerifyReport",
     "apply",
     "connection",
     "database_url",
     "new",
+    "repair",
     "require_local",
     "reset",
     "seed",

@@ -14,7 +14,8 @@ from luneo.core.errors import MissingExtra, UsageError
 from luneo.core.migrations.engine import Migrator
 from luneo.core.migrations.files import VERSIONED_NAME, discover, version_key
 from luneo.core.migrations.lock import application_name, migration_lock
-from luneo.core.migrations.report import ApplyReport, FileStatus, ResetReport, VerifyReport
+from luneo.core.migrations.repair import repair as repair_
+from luneo.core.migrations.report import ApplyReport, FileStatus, RepairReport, ResetReport, VerifyReport
 from luneo.core.migrations.reset import drop_project
 from luneo.core.settings import Settings
 
@@ -32,14 +33,15 @@ def database_url(settings: Settings) -> str:
     return embedded.ensure_server(embedded.project_embedded_dir(settings.project_dir))
 
 
-def require_local(settings: Settings, action: str, *, force: bool = False) -> str:
+def require_local(settings: Settings, action: str, *, force: bool = False, flag: str = "--force") -> str:
     """The database URL; a database that is not local is refused unless `force`.
 
-    `reset`, `seed` and `dev` write demo data or drop objects: a hosted database needs `--force`.
+    `reset`, `seed` and `dev` write demo data or drop objects: a hosted database needs `--force`;
+    `repair` rewrites the migration history: it needs `--yes` (`flag`, named in the refusal).
     """
     url = database_url(settings)
     if not force and not db.is_local(url):
-        raise UsageError(f"refusing to {action} {db.describe_target(url)}, which is not local; pass --force")
+        raise UsageError(f"refusing to {action} {db.describe_target(url)}, which is not local; pass {flag}")
     return url
 
 
@@ -154,3 +156,16 @@ def reset(settings: Settings, *, force: bool = False, seed: bool = True) -> Rese
         if seed and m.project.seed is not None:
             report.seed_statements = m.seed()
     return report
+
+
+def repair(
+    settings: Settings, action: str, subject: str, *, note: str | None = None, confirmed: bool = False
+) -> RepairReport:
+    """Mark a version applied or reverted, accept an applied file's new checksum, or forget a
+    deleted repeatable file (`action`: see `repair.ACTIONS`), recording who and why (`note`) in
+    the history; runs no file. A database that is not local is refused unless `confirmed`."""
+    target = db.describe_target(
+        require_local(settings, "repair the migration history of", force=confirmed, flag="--yes")
+    )
+    with migrator(settings, "db repair") as m:
+        return repair_(m, action, subject, note=note, target=target)

@@ -45,6 +45,19 @@ class Ledger:
             {"version": f.version, "name": f.name, "statements": [s.text for s in f.statements]},
         )
 
+    def forget_version(self, version: str) -> None:
+        """Mark a version not applied, as `supabase migration repair --status reverted` does."""
+        self.conn.execute(QUERIES["forget_version"], {"version": version})
+
+    def record_repair(
+        self, kind: str, path: str, version: str | None, checksum: str, details: dict[str, Any]
+    ) -> None:
+        """One row of history for a repair: nothing ran; `details` say what and why."""
+        self.conn.execute(
+            QUERIES["record_repair"],
+            {"kind": kind, "path": path, "version": version, "checksum": checksum, "details": details},
+        )
+
     def adopt(self, f: SqlFile) -> None:
         """Record the checksum of a version the Supabase CLI applied; from now on it is checked."""
         self.record(f, time.monotonic(), success=True, details={"adopted": True})

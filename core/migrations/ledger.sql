@@ -54,13 +54,15 @@ order by m.version;
 
 -- applied_versions --
 -- Versions recorded by us or by the Supabase CLI, with the checksum we recorded, if any.
+-- A version marked reverted (`luneo db repair --reverted`) and recorded again by the Supabase
+-- CLI has no checksum: the ones recorded before the revert no longer count.
 select
     m.version,
     m.name,
     h.checksum
 from supabase_migrations.schema_migrations as m
 left join lateral (
-    select h.checksum
+    select case when h.details ->> 'repair' = 'reverted' then null else h.checksum end as checksum
     from supabase_migrations.luneo_history as h
     where h.kind = 'versioned' and h.version = m.version and h.success
     order by h.id desc
@@ -94,3 +96,14 @@ insert into supabase_migrations.luneo_history
 (kind, path, version, checksum, details, duration_ms, success, error)
 values
 (%(kind)s, %(path)s, %(version)s, %(checksum)s, %(details)s, %(duration_ms)s, %(success)s, %(error)s);
+
+-- record_repair --
+-- A row of history for `luneo db repair`: nothing ran, so no duration.
+insert into supabase_migrations.luneo_history
+(kind, path, version, checksum, details, duration_ms, success)
+values
+(%(kind)s, %(path)s, %(version)s, %(checksum)s, %(details)s, 0, true);
+
+-- forget_version --
+delete from supabase_migrations.schema_migrations
+where version = %(version)s;

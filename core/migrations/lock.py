@@ -19,9 +19,14 @@ LOCK_KEY = int.from_bytes(b"luneo-db", "big") >> 1
 """Session advisory lock key shared by every `luneo db` command that writes."""
 
 
+def os_user() -> str:
+    """`user@host` of this process: who ran a command, beyond the database role."""
+    return f"{os.environ.get('USER', 'user')}@{socket.gethostname()}"
+
+
 def application_name(command: str) -> str:
     """Shown in pg_stat_activity, so a waiting run can say who holds the lock."""
-    return f"luneo {command} ({os.environ.get('USER', 'user')}@{socket.gethostname()} pid {os.getpid()})"
+    return f"luneo {command} ({os_user()} pid {os.getpid()})"
 
 
 @contextmanager

@@ -87,3 +87,19 @@ class VerifyReport:
 
     def as_dict(self) -> dict[str, object]:
         return {"ok": self.ok, "problems": self.problems, "drift": self.drift, "missing": self.missing}
+
+
+@dataclass(frozen=True)
+class RepairReport:
+    """One `luneo db repair`: what was marked, and the history row that records it."""
+
+    action: str
+    """applied | reverted | accept-checksum | forget"""
+    path: str
+    target: str
+    """`user@host:port/dbname` of the database repaired, without the password."""
+    checksum: str
+    """The checksum the history row records."""
+    details: dict[str, object]
+    """The history row's details: `repair`, `note`, `by` (OS user@host), `previous`, ..."""
+    version: str | None = None
