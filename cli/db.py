@@ -17,8 +17,8 @@ from luneo.cli.output import (
     print_section,
 )
 from luneo.core import db, migrations
-from luneo.core.errors import LuneoError
-from luneo.core.migrations import ApplyReport
+from luneo.core.errors import LuneoError, UsageError
+from luneo.core.migrations import ApplyReport, RepairReport
 from luneo.core.settings import Settings, load_settings
 
 app = typer.Typer(help="Apply, check and inspect the database schema.", no_args_is_help=True)
@@ -201,6 +201,78 @@ def print_seeded(count: int) -> None:
 def seed(db_url: DbUrl = None, directory: Dir = None, force: Force = False) -> None:
     """Load supabase/seed.sql (safe to run again); a database that is not local needs --force."""
     print_seeded(migrations.seed(settings_for(directory, db_url), force=force))
+
+
+REPAIRED = {
+    "applied": "marked applied (not run)",
+    "reverted": "marked not applied (the next apply runs it)",
+    "accept-checksum": "accepted its new checksum",
+    "forget": "forgotten (its objects were not dropped)",
+}
+
+
+@app.command()
+def repair(
+    applied: Annotated[
+        str | None,
+        typer.Option("--applied", metavar="VERSION", help="Mark a versioned file applied, not running it."),
+    ] = None,
+    reverted: Annotated[
+        str | None,
+        typer.Option("--reverted", metavar="VERSION", help="Mark a version not applied (apply runs it)."),
+    ] = None,
+    accept_checksum: Annotated[
+        str | None,
+        typer.Option(
+            "--accept-checksum", metavar="VERSION", help="Accept a reviewed edit of an applied file."
+        ),
+    ] = None,
+    forget: Annotated[
+        str | None,
+        typer.Option(
+            "--forget", metavar="PATH", help="Forget a deleted repeatable file, keeping its objects."
+        ),
+    ] = None,
+    note: Annotated[
+        str | None, typer.Option("--note", help="Why: recorded in the history (recommended).")
+    ] = None,
+    yes: Annotated[bool, typer.Option("--yes", help="Allow a database that is not local.")] = False,
+    db_url: DbUrl = None,
+    directory: Dir = None,
+    json: Json = False,
+) -> None:
+    """Mark a version applied or reverted, accept a changed checksum, or forget a deleted file."""
+    chosen = [
+        (action, subject)
+        for action, subject in zip(
+            ("applied", "reverted", "accept-checksum", "forget"),
+            (applied, reverted, accept_checksum, forget),
+            strict=True,
+        )
+        if subject is not None
+    ]
+    if len(chosen) != 1:
+        raise UsageError(
+            "give exactly one of --applied VERSION, --reverted VERSION, "
+            "--accept-checksum VERSION, --forget PATH"
+        )
+    action, subject = chosen[0]
+    report = migrations.repair(settings_for(directory, db_url), action, subject, note=note, confirmed=yes)
+    show_repair(report, json=json)
+
+
+def show_repair(report: RepairReport, *, json: bool) -> None:
+    if json:
+        print_json(vars(report))
+        return
+    out.print(line(("repaired", "green"), f" {report.path}: {REPAIRED[report.action]}"))
+    note = report.details.get("note")
+    out.print(
+        line(
+            f"  recorded in supabase_migrations.luneo_history of {report.target}, "
+            f"by {report.details['by']}" + (f", note: {note}" if note else ", no --note given")
+        )
+    )
 
 
 @app.command()
