@@ -172,7 +172,7 @@ def test_accept_checksum_stops_apply_refusing_a_reviewed_edit(project: Project) 
     assert states(project) == {P1: "applied"}
     role, os_user = who(project)
     row = last_history(project, P1)
-    assert row["checksum"] == sha(edited)
+    assert (row["checksum"], row["applied_by"]) == (sha(edited), role)
     assert row["details"] == {
         "repair": "accept-checksum",
         "note": "comment added, reviewed by ana",
