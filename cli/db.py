@@ -236,7 +236,7 @@ def repair(
     note: Annotated[
         str | None, typer.Option("--note", help="Why: recorded in the history (recommended).")
     ] = None,
-    yes: Annotated[bool, typer.Option("--yes", help="Allow a database that is not local.")] = False,
+    force: Force = False,
     db_url: DbUrl = None,
     directory: Dir = None,
     json: Json = False,
@@ -257,7 +257,7 @@ def repair(
             "--accept-checksum VERSION, --forget PATH"
         )
     action, subject = chosen[0]
-    report = migrations.repair(settings_for(directory, db_url), action, subject, note=note, confirmed=yes)
+    report = migrations.repair(settings_for(directory, db_url), action, subject, note=note, confirmed=force)
     show_repair(report, json=json)
 
 

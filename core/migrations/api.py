@@ -33,15 +33,15 @@ def database_url(settings: Settings) -> str:
     return embedded.ensure_server(embedded.project_embedded_dir(settings.project_dir))
 
 
-def require_local(settings: Settings, action: str, *, force: bool = False, flag: str = "--force") -> str:
-    """The database URL; a database that is not local is refused unless `force`.
+def require_local(settings: Settings, action: str, *, force: bool = False) -> str:
+    """The database URL; a database that is not local is refused unless `force` (`--force`).
 
-    `reset`, `seed` and `dev` write demo data or drop objects: a hosted database needs `--force`;
-    `repair` rewrites the migration history: it needs `--yes` (`flag`, named in the refusal).
+    `reset`, `seed` and `dev` write demo data or drop objects, `repair` rewrites the migration
+    history: on a hosted database each needs `--force`.
     """
     url = database_url(settings)
     if not force and not db.is_local(url):
-        raise UsageError(f"refusing to {action} {db.describe_target(url)}, which is not local; pass {flag}")
+        raise UsageError(f"refusing to {action} {db.describe_target(url)}, which is not local; pass --force")
     return url
 
 
@@ -164,8 +164,6 @@ def repair(
     """Mark a version applied or reverted, accept an applied file's new checksum, or forget a
     deleted repeatable file (`action`: see `repair.ACTIONS`), recording who and why (`note`) in
     the history; runs no file. A database that is not local is refused unless `confirmed`."""
-    target = db.describe_target(
-        require_local(settings, "repair the migration history of", force=confirmed, flag="--yes")
-    )
+    target = db.describe_target(require_local(settings, "repair the migration history of", force=confirmed))
     with migrator(settings, "db repair") as m:
         return repair_(m, action, subject, note=note, target=target)

@@ -52,7 +52,7 @@ def test_repair_refusals_exit_2_with_one_error_line(project: Project) -> None:
         ("db", "repair", "--reverted", "20250101000000", *where): f"error: {PATH} is not applied (pending)",
         ("db", "repair", "--applied", "20250101000000", "--db-url", remote, "--dir", str(project.root)): (
             "error: refusing to repair the migration history of postgres@10.255.255.1:5432/postgres, "
-            "which is not local; pass --yes"
+            "which is not local; pass --force"
         ),
     }
     for args, error in cases.items():

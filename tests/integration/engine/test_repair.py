@@ -236,7 +236,7 @@ def test_a_database_that_is_not_local_is_refused_before_connecting_unless_confir
 
     with pytest.raises(
         UsageError,
-        match=r"refusing to repair the migration history of postgres@10.255.255.1:5432/postgres, which is not local; pass --yes",
+        match=r"refusing to repair the migration history of postgres@10.255.255.1:5432/postgres, which is not local; pass --force",
     ):
         migrations.repair(remote, "applied", V1)
     assert project.scalar("select to_regclass('supabase_migrations.luneo_history')") is None
