@@ -186,9 +186,10 @@ def test_views_updatable_or_not(generated: str) -> None:
         "title?: string | null",
         "}",
     ]
-    assert "Update: {" in block(generated[generated.index("    cheap_books: {") :], "cheap_books: {", 4)
+    assert "Update: {" in block(generated, "cheap_books: {", 6)
     counts = block(generated, "author_counts: {", 6)
-    assert "Insert: {" not in counts and "Update: {" not in counts  # an aggregate: not updatable
+    assert "Insert: {" not in counts  # an aggregate: not updatable
+    assert "Update: {" not in counts
     titles = block(generated, "book_titles: {", 6)
     assert "Insert: {" not in titles  # a materialized view
 
