@@ -18,7 +18,7 @@ from luneo.cli.output import (
 )
 from luneo.core import db, migrations
 from luneo.core.errors import LuneoError, UsageError
-from luneo.core.migrations import ApplyReport, RepairReport
+from luneo.core.migrations import ApplyReport, RepairReport, SeedReport
 from luneo.core.settings import Settings, load_settings
 
 app = typer.Typer(help="Apply, check and inspect the database schema.", no_args_is_help=True)
@@ -182,24 +182,39 @@ def reset(
     db_url: DbUrl = None,
     directory: Dir = None,
     force: Force = False,
-    seed: Annotated[bool, typer.Option(help="Load supabase/seed.sql after applying.")] = True,
+    seed: Annotated[
+        bool, typer.Option(help="Load the seed files ([db.seed] of supabase/config.toml) after applying.")
+    ] = True,
 ) -> None:
     """Drop what the project made and its migration history, apply it again, then seed."""
     report = migrations.reset(settings_for(directory, db_url), force=force, seed=seed)
     dropped = ", ".join(report.dropped_schemas) or "no schema"
     out.print(line(f"reset {report.target}: dropped {dropped}, emptied public, cleared the migration ledger"))
     print_report(report.apply)
-    if report.seed_statements is not None:
-        print_seeded(report.seed_statements)
+    if report.seed is not None:
+        print_seeded(report.seed)
 
 
-def print_seeded(count: int) -> None:
-    out.print(f"seed loaded: {count} statement(s) from supabase/seed.sql")
+def print_seeded(report: SeedReport) -> None:
+    """`seed loaded: N statement(s) from <files>`, or why nothing was loaded (the warnings went
+    to stderr as they happened)."""
+    if report.disabled:
+        out.print(line("seed skipped: [db.seed] enabled = false in supabase/config.toml"))
+    elif not report.files:
+        out.print(line("seed: no seed file to load"))
+    elif len(report.files) == 1:
+        out.print(line(f"seed loaded: {report.statements} statement(s) from {report.files[0][0]}"))
+    else:
+        n = len(report.files)
+        out.print(line(f"seed loaded: {report.statements} statement(s) from {n} files in one transaction"))
+        for path, count in report.files:
+            out.print(line(f"  {path}: {count} statement(s)"))
 
 
 @app.command()
 def seed(db_url: DbUrl = None, directory: Dir = None, force: Force = False) -> None:
-    """Load supabase/seed.sql (safe to run again); a database that is not local needs --force."""
+    """Load the seed files ([db.seed] sql_paths of supabase/config.toml, else supabase/seed.sql) in
+    order, in one transaction (safe to run again); a database that is not local needs --force."""
     print_seeded(migrations.seed(settings_for(directory, db_url), force=force))
 
 

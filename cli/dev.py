@@ -17,7 +17,9 @@ log = logging.getLogger("luneo.cli.dev")
 def dev(
     db_url: DbUrl = None,
     directory: Dir = None,
-    seed: Annotated[bool, typer.Option(help="Load supabase/seed.sql after applying.")] = True,
+    seed: Annotated[
+        bool, typer.Option(help="Load the seed files ([db.seed] of supabase/config.toml) after applying.")
+    ] = True,
     force: Force = False,
 ) -> None:
     """Apply the schema and load the demo seed (embedded Postgres unless a URL is set); a database
@@ -28,6 +30,6 @@ def dev(
         log.info("using the embedded Postgres in %s", settings.embedded_dir / "pgdata")
     print_report(migrations.apply(settings))
     if seed:
-        print_seeded(migrations.seed(settings, force=force))
+        print_seeded(migrations.seed(settings, force=force, required=False))
     out.print(line(f"\nconnect with:  psql '{db.redact(url)}'"))
     out.print("status:        luneo db status")

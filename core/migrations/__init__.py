@@ -1,6 +1,7 @@
 """The migration engine and the command API that the CLI and the tests call.
 
 - `files`: the project's SQL files (discovery, checksums, parsing with pglast).
+- `seeds`: which seed files load, from `[db.seed]` of supabase/config.toml.
 - `engine`: `Migrator` (status, apply, seed); `ledger`, `lock`, `drift`, `reset`: its parts.
 - `repair`: `luneo db repair`, marking the ledger by hand.
 - `api`: `apply`, `status`, `verify`, `new`, `seed`, `reset`, `repair`, `database_url`, `require_local`
@@ -26,6 +27,7 @@ from luneo.core.migrations.report import (
     FileStatus,
     RepairReport,
     ResetReport,
+    SeedReport,
     VerifyReport,
 )
 
@@ -35,6 +37,7 @@ __all__ = [
     "FileStatus",
     "RepairReport",
     "ResetReport",
+    "SeedReport",
     "VerifyReport",
     "apply",
     "connection",

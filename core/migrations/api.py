@@ -15,8 +15,16 @@ from luneo.core.migrations.engine import Migrator
 from luneo.core.migrations.files import VERSIONED_NAME, discover, version_key
 from luneo.core.migrations.lock import application_name, migration_lock
 from luneo.core.migrations.repair import repair as repair_
-from luneo.core.migrations.report import ApplyReport, FileStatus, RepairReport, ResetReport, VerifyReport
+from luneo.core.migrations.report import (
+    ApplyReport,
+    FileStatus,
+    RepairReport,
+    ResetReport,
+    SeedReport,
+    VerifyReport,
+)
 from luneo.core.migrations.reset import drop_project
+from luneo.core.migrations.seeds import SeedPlan, seed_plan
 from luneo.core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -131,19 +139,43 @@ def _next_version(existing: list[str], now: datetime) -> str:
     return bumped
 
 
-def seed(settings: Settings, *, force: bool = False) -> int:
-    """Load supabase/seed.sql in one transaction; the seed itself is written to be re-runnable.
+def seed(settings: Settings, *, force: bool = False, required: bool = True) -> SeedReport:
+    """Load the seed files (`[db.seed] sql_paths` of supabase/config.toml, else supabase/seed.sql)
+    in order, in one transaction; the files themselves are written to be re-runnable.
+
+    With `[db.seed] enabled = false` nothing is loaded (`report.disabled`). With no seed file
+    at all, `required` (`luneo db seed`) makes it an error; `dev` passes False and loads nothing.
     A database that is not local is refused unless `force`."""
     require_local(settings, "load the seed into", force=force)
+    plan = seed_plan(settings.project_dir)
+    if plan.enabled and not plan.files and required:
+        raise UsageError(_no_seed_files(plan))
     with migrator(settings, "db seed") as m:
-        return m.seed()
+        return _load_seed(m, plan)
+
+
+def _no_seed_files(plan: SeedPlan) -> str:
+    if plan.configured:
+        return "no seed file to load: [db.seed] sql_paths in supabase/config.toml matches no file"
+    return "no seed file to load: the project has no supabase/seed.sql (nor [db.seed] sql_paths)"
+
+
+def _load_seed(m: Migrator, plan: SeedPlan) -> SeedReport:
+    if not plan.enabled:
+        log.warning(
+            "skipping the seed: [db.seed] enabled = false in supabase/config.toml", extra={"action": "seed"}
+        )
+        return SeedReport(warnings=list(plan.warnings), disabled=True)
+    return SeedReport(files=m.seed(plan.files), warnings=list(plan.warnings))
 
 
 def reset(settings: Settings, *, force: bool = False, seed: bool = True) -> ResetReport:
     """Drop what the project made and clear the ledger (`reset.drop_project`), apply everything
-    again, then load supabase/seed.sql (if any) unless `seed` is false, as `supabase db reset`.
+    again, then load the seed files (if any, and unless `seed` is false or supabase/config.toml
+    says `[db.seed] enabled = false`), as `supabase db reset`.
     A database that is not local is refused unless `force`."""
     target = db.describe_target(require_local(settings, "reset", force=force))
+    plan = seed_plan(settings.project_dir) if seed else None  # a bad seed config fails before the reset
     with migrator(settings, "db reset") as m:
         log.warning(
             "resetting %s: dropping what the project made, then applying it again",
@@ -153,8 +185,8 @@ def reset(settings: Settings, *, force: bool = False, seed: bool = True) -> Rese
         with migration_lock(m.conn, settings.migrations.lock_wait_seconds):
             dropped = m.waits.retry("dropping what the project made", lambda: drop_project(m.conn, m.project))
         report = ResetReport(target, dropped, m.apply())
-        if seed and m.project.seed is not None:
-            report.seed_statements = m.seed()
+        if plan is not None:
+            report.seed = _load_seed(m, plan)
     return report
 
 

@@ -278,13 +278,28 @@ class Migrator:
             except db.QueryFailed as exc:
                 raise StatementFailed(stmt, exc) from exc
 
-    def seed(self) -> int:
-        if self.project.seed is None:
-            raise UsageError("the project has no supabase/seed.sql")
-        f = self.project.seed
+    def seed(self, files: list[SqlFile]) -> list[tuple[str, int]]:
+        """Load the seed files in order, all in one transaction: a failure rolls every file
+        back and names `file:line`. Each file is parsed (and checked) before any runs."""
+        for f in files:
+            outside = [s for s in f.statements if cannot_run_in_transaction(s)]
+            if outside:
+                raise NonTransactionalMix(
+                    f"{f.rel}:{outside[0].line}: this statement cannot run inside a transaction, and "
+                    "the seed files all run in one"
+                )
+        in_progress = files[0] if files else None
         try:
             with self.conn.transaction():
-                self._execute(f.statements)
+                for f in files:
+                    in_progress = f
+                    log.info("seeding %s", f.rel, extra={"action": "seed", "path": f.rel})
+                    self._execute(f.statements, f.rel)
         except StatementFailed as failed:
-            raise MigrationFailed(failed.describe(f)) from None
-        return len(f.statements)
+            assert in_progress is not None
+            raise MigrationFailed(
+                failed.describe(in_progress) + " (the seed was rolled back: no seed file was loaded)"
+            ) from None
+        except KeyboardInterrupt:
+            raise Interrupted("interrupted: the seed was rolled back, no seed file was loaded") from None
+        return [(f.rel, len(f.statements)) for f in files]

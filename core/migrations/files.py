@@ -7,7 +7,9 @@ the tool, see `luneo.core.compat`):
                                               Supabase CLI's names and order)
     supabase/functions/**/*.sql               repeatable, re-applied when their checksum changes
     supabase/policies/**/*.sql                repeatable and declarative
-    supabase/seed.sql                         demo data
+    supabase/seed.sql, supabase/seeds/...     demo data: which files, in which order, is
+                                              `[db.seed] sql_paths` of supabase/config.toml
+                                              (see `seeds.py`)
 """
 
 from __future__ import annotations
@@ -81,7 +83,6 @@ class Project:
     root: Path
     versioned: list[SqlFile]
     repeatable: list[SqlFile]
-    seed: SqlFile | None
     warnings: list[str] = field(default_factory=list)
     """Entries of supabase/migrations that are not migrations, skipped as the Supabase CLI does."""
 
@@ -140,11 +141,16 @@ def parse(text: str, rel: str) -> list[Statement]:
 
 
 def _read(kind: Kind, path: Path, root: Path, **extra: str) -> SqlFile:
+    return read_sql_file(kind, path, path.relative_to(root).as_posix(), **extra)
+
+
+def read_sql_file(kind: Kind, path: Path, rel: str, **extra: str) -> SqlFile:
+    """The file at `path`, keyed `rel` (its path relative to the project directory)."""
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
-        raise UsageError(f"{path.relative_to(root)} is not UTF-8 text") from None
-    return SqlFile(kind=kind, rel=path.relative_to(root).as_posix(), text=text, **extra)
+        raise UsageError(f"{rel} is not UTF-8 text") from None
+    return SqlFile(kind=kind, rel=rel, text=text, **extra)
 
 
 def _sql_files(directory: Path) -> list[Path]:
@@ -198,14 +204,7 @@ def discover(root: Path) -> Project:
     repeatable = [
         _read("repeatable", p, root) for sub in ("functions", "policies") for p in _sql_files(supabase / sub)
     ]
-    seed_path = supabase / "seed.sql"
-    return Project(
-        root=root,
-        versioned=versioned,
-        repeatable=repeatable,
-        seed=_read("seed", seed_path, root) if seed_path.is_file() else None,
-        warnings=warnings,
-    )
+    return Project(root=root, versioned=versioned, repeatable=repeatable, warnings=warnings)
 
 
 # --- what the parser tells us ------------------------------------------------------------

@@ -64,13 +64,32 @@ class ApplyReport:
 
 
 @dataclass
+class SeedReport:
+    """What a seed run loaded: `(path, statements)` per file, in the order they ran."""
+
+    files: list[tuple[str, int]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    disabled: bool = False
+    """True when supabase/config.toml says `[db.seed] enabled = false`: nothing was loaded."""
+
+    @property
+    def statements(self) -> int:
+        return sum(count for _, count in self.files)
+
+
+@dataclass
 class ResetReport:
     target: str
     """`user@host:port/dbname` of the database reset, without the password."""
     dropped_schemas: list[str]
     apply: ApplyReport
-    seed_statements: int | None = None
-    """Statements of supabase/seed.sql loaded after the apply; None when not seeded."""
+    seed: SeedReport | None = None
+    """The seed loaded after the apply; None when not asked for (`--no-seed`)."""
+
+    @property
+    def seed_statements(self) -> int | None:
+        """Statements of the seed files loaded after the apply; None when nothing was loaded."""
+        return self.seed.statements if self.seed is not None and self.seed.files else None
 
 
 @dataclass

@@ -412,7 +412,7 @@ def test_seed_is_safe_to_run_twice(project: Project) -> None:
     )
     migrations.apply(project.settings())
 
-    assert migrations.seed(project.settings()) == 1
+    assert migrations.seed(project.settings()).statements == 1
     migrations.seed(project.settings())
 
     assert project.scalar("select count(*) from public.items") == 2

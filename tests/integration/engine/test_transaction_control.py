@@ -149,5 +149,5 @@ def test_repeatable_and_seed_files_follow_the_same_rule(project: Project) -> Non
     )
     migrations.apply(project.settings())
 
-    assert migrations.seed(project.settings()) == 1
+    assert migrations.seed(project.settings()).statements == 1
     assert project.scalar("select count(*) from public.items") == 1
