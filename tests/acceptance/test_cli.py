@@ -144,10 +144,15 @@ def test_dev_uses_the_embedded_default_with_no_url(embedded_project: Path) -> No
         src = REPO / "supabase" / sub
         if src.is_dir():
             subprocess.run(["cp", "-r", str(src), str(project / "supabase" / sub)], check=True)
-    (project / "supabase" / "seed.sql").write_text((REPO / "supabase" / "seed.sql").read_text())
+    for seed in ("seed.sql", "config.toml", "seeds"):
+        subprocess.run(
+            ["cp", "-r", str(REPO / "supabase" / seed), str(project / "supabase" / seed)], check=True
+        )
     first = luneo("dev", cwd=project)
     assert first.returncode == 0, first.stderr
-    assert "seed loaded" in first.stdout
+    assert "seed loaded: " in first.stdout
+    assert "statement(s) from 5 files in one transaction" in first.stdout
+    assert "  supabase/seeds/40_invoices.sql: 1 statement(s)" in first.stdout
     assert "connect with:  psql 'postgresql://postgres:@/postgres?host=" in first.stdout
     url = luneo("db", "url", cwd=project).stdout.strip()
     assert str(project / ".luneo" / "pgdata") in url

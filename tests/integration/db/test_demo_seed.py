@@ -122,9 +122,7 @@ def test_demo_users_can_sign_in_with_the_documented_password(seeded: Superuser) 
         [list(DOMAINS)],
     )
     assert len(users) == 7
-    assert sorted(documented(r"(?m)^\| `([a-z]+@[a-z.-]+)` \| `00000000-")) == [
-        u["email"] for u in users
-    ]
+    assert sorted(documented(r"(?m)^\| `([a-z]+@[a-z.-]+)` \| `00000000-")) == [u["email"] for u in users]
     for user in users:
         hashed = user["encrypted_password"]
         assert hashed.startswith("$2a$10$"), user["email"]  # what GoTrue's golang.org/x/crypto/bcrypt writes
