@@ -35,6 +35,12 @@ def hide_password_of(url: str | None) -> None:
         _secrets.update(passwords(url))
 
 
+def hide_secret(value: str | None) -> None:
+    """From now on, never print this value (a service role key) on stderr."""
+    if value:
+        _secrets.add(value)
+
+
 def scrubbed(text: str) -> str:
     for secret in sorted(_secrets, key=len, reverse=True):
         text = text.replace(secret, "***")
@@ -130,6 +136,7 @@ __all__ = [
     "err",
     "fail",
     "hide_password_of",
+    "hide_secret",
     "install_logging",
     "line",
     "out",

@@ -2,8 +2,9 @@
 
 Values come from the process environment, then from the project's `.env` (the environment
 wins; `.env` never changes `os.environ`), and an explicit `--db-url` beats both. Each component
-reads its own group (`MigrationSettings`, `PoolSettings`, and the workers' later), all through
-`Environment`, so parsing and error messages are the same everywhere. docs/cli.md lists them.
+reads its own group (`MigrationSettings`, `PoolSettings`, `SupabaseSettings`, and the workers'
+later), all through `Environment`, so parsing and error messages are the same everywhere.
+docs/cli.md lists them.
 """
 
 from __future__ import annotations
@@ -122,6 +123,28 @@ class PoolSettings:
 
 
 @dataclass(frozen=True)
+class SupabaseSettings:
+    """What a frontend needs to reach the Supabase API (`luneo status` prints it, as `supabase
+    status` does). Each value is read from its server-side name, else from the Next.js one."""
+
+    api_url: str | None = None
+    """SUPABASE_URL, else NEXT_PUBLIC_SUPABASE_URL."""
+    anon_key: str | None = None
+    """SUPABASE_ANON_KEY, else NEXT_PUBLIC_SUPABASE_ANON_KEY: public by design (it ships in the
+    browser bundle), RLS is what guards the data."""
+    service_role_key: str | None = field(default=None, repr=False)
+    """SUPABASE_SERVICE_ROLE_KEY: bypasses RLS, a secret; never printed."""
+
+    @classmethod
+    def from_env(cls, env: Environment) -> SupabaseSettings:
+        return cls(
+            api_url=env.text("SUPABASE_URL") or env.text("NEXT_PUBLIC_SUPABASE_URL"),
+            anon_key=env.text("SUPABASE_ANON_KEY") or env.text("NEXT_PUBLIC_SUPABASE_ANON_KEY"),
+            service_role_key=env.text("SUPABASE_SERVICE_ROLE_KEY"),
+        )
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything a command or a worker needs to know before it touches the database."""
 
@@ -130,6 +153,7 @@ class Settings:
     """None means: use the embedded Postgres under `<project_dir>/.luneo/`."""
     migrations: MigrationSettings = field(default_factory=MigrationSettings)
     pool: PoolSettings = field(default_factory=PoolSettings)
+    supabase: SupabaseSettings = field(default_factory=SupabaseSettings)
 
     @property
     def embedded_dir(self) -> Path:
@@ -160,4 +184,5 @@ def load_settings(project_dir: Path | str | None = None, database_url: str | Non
         database_url=url,
         migrations=MigrationSettings.from_env(env),
         pool=PoolSettings.from_env(env),
+        supabase=SupabaseSettings.from_env(env),
     )

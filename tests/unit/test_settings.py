@@ -9,7 +9,13 @@ import pytest
 
 from luneo.core import db
 from luneo.core.errors import ConfigError, UsageError
-from luneo.core.settings import MigrationSettings, PoolSettings, duration_seconds, load_settings
+from luneo.core.settings import (
+    MigrationSettings,
+    PoolSettings,
+    SupabaseSettings,
+    duration_seconds,
+    load_settings,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -23,6 +29,11 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
         "LUNEO_POOL_MIN_SIZE",
         "LUNEO_POOL_MAX_SIZE",
         "LUNEO_POOL_TIMEOUT",
+        "SUPABASE_URL",
+        "SUPABASE_ANON_KEY",
+        "NEXT_PUBLIC_SUPABASE_URL",
+        "NEXT_PUBLIC_SUPABASE_ANON_KEY",
+        "SUPABASE_SERVICE_ROLE_KEY",
     ):
         monkeypatch.delenv(name, raising=False)
 
@@ -121,3 +132,18 @@ def test_without_a_directory_the_project_is_found_upward(
     assert settings.migrations.lock_wait_seconds == 9.0
     monkeypatch.chdir(tmp_path.parent)  # no supabase/ here or above: the current directory
     assert load_settings().project_dir == tmp_path.parent.resolve()
+
+
+def test_supabase_values_server_names_first_and_the_service_role_key_out_of_repr(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert load_settings(tmp_path).supabase == SupabaseSettings()
+    (tmp_path / ".env").write_text(
+        "NEXT_PUBLIC_SUPABASE_URL=http://next.invalid\nNEXT_PUBLIC_SUPABASE_ANON_KEY=anon-next\n"
+        "SUPABASE_SERVICE_ROLE_KEY=role-secret\n"
+    )
+    monkeypatch.setenv("SUPABASE_URL", "http://server.invalid")
+    supabase = load_settings(tmp_path).supabase
+    assert (supabase.api_url, supabase.anon_key) == ("http://server.invalid", "anon-next")
+    assert supabase.service_role_key == "role-secret"
+    assert "role-secret" not in repr(load_settings(tmp_path))
