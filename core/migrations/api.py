@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 from luneo.core import db
@@ -96,7 +97,11 @@ def verify(settings: Settings) -> VerifyReport:
     with migrator(settings, "db verify") as m:
         files = m.status()
         drift = m.drift()
-        missing = m.waits.retry("looking for the objects repeatable files declare", m.missing_objects)
+        # status found the files whose objects are missing; name those objects
+        incomplete = {s.path for s in files if s.state == "objects-missing"}
+        missing = m.waits.retry(
+            "looking for the objects repeatable files declare", partial(m.missing_objects, incomplete)
+        )
     problems = [f"{s.path}: {s.state}" for s in files if s.state != "applied"]
     problems += [f"outside migrations: {d}" for d in drift]
     problems += [f"missing: {m}" for m in missing]

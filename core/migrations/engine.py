@@ -83,13 +83,12 @@ class Migrator:
     def drift(self) -> list[str]:
         return self.waits.retry("comparing the catalog with its fingerprint", lambda: drift_.drift(self.conn))
 
-    def missing_objects(self) -> list[str]:
-        """`<file>: <object>` for every object a current repeatable file declared that is gone."""
-        current = {f.rel for f in self.project.repeatable}
+    def missing_objects(self, paths: set[str]) -> list[str]:
+        """`<file>: <object>` for every object one of these repeatable files declared that is gone."""
         return [
             f"{path}: {name}"
             for path, (_, details) in sorted(self.repeatables.recorded().items())
-            if path in current
+            if path in paths
             for name in self.repeatables.missing(details)
         ]
 
