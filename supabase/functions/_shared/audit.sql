@@ -63,8 +63,8 @@ $$;
 comment on function private.request_ip() is
 'The client address of the current PostgREST request (first x-forwarded-for entry), or null.';
 
-revoke execute on function private.request_ip() from public, anon;
-grant execute on function private.request_ip() to authenticated, service_role;
+revoke execute on function private.request_ip() from public, anon, authenticated;
+grant execute on function private.request_ip() to service_role;
 
 -- == tg_audit ====================================================================================
 

@@ -32,8 +32,8 @@ $$;
 comment on function private.require_user() is
 'The caller''s user id; raises 42501 (HTTP 401 for anon) when nobody is signed in.';
 
-revoke execute on function private.require_user() from public;
-grant execute on function private.require_user() to anon, authenticated, service_role;
+-- called only from security definer functions, which run as their owner: no API role needs it
+revoke execute on function private.require_user() from public, anon, authenticated;
 
 -- == organizations_with: the organisations where the caller holds a permission ===================
 
@@ -87,14 +87,18 @@ stable
 security definer
 set search_path = ''
 as $$
-    select has_permission.organization_id = any(private.organizations_with(has_permission.permission))
+    -- false, never null, for a null organisation: `not has_permission(...)` must hold then
+    select coalesce(
+        has_permission.organization_id = any(private.organizations_with(has_permission.permission)), false
+    )
 $$;
 
 comment on function private.has_permission(uuid, text) is
-'True when the caller holds the permission in the organisation (see private.organizations_with).';
+'True when the caller holds the permission in the organisation (see private.organizations_with); '
+'false for a null organisation.';
 
-revoke execute on function private.has_permission(uuid, text) from public, anon;
-grant execute on function private.has_permission(uuid, text) to authenticated, service_role;
+revoke execute on function private.has_permission(uuid, text) from public, anon, authenticated;
+grant execute on function private.has_permission(uuid, text) to service_role;
 
 create or replace function private.require_permission(organization_id uuid, permission text)
 returns void
@@ -105,6 +109,12 @@ set search_path = ''
 as $$
 begin
     perform private.require_user();
+    if require_permission.organization_id is null then
+        raise exception using
+            errcode = '22004',
+            message = 'organization_id is required',
+            hint = format('Pass the organisation in which %s is needed.', require_permission.permission);
+    end if;
     if not private.has_permission(require_permission.organization_id, require_permission.permission) then
         raise exception using
             errcode = '42501',
@@ -116,10 +126,11 @@ end;
 $$;
 
 comment on function private.require_permission(uuid, text) is
-'Raises 42501 (HTTP 403) unless the caller holds the permission in the organisation.';
+'Raises 42501 (HTTP 403) unless the caller holds the permission in the organisation, 22004 '
+'(HTTP 400) when the organisation is null.';
 
-revoke execute on function private.require_permission(uuid, text) from public, anon;
-grant execute on function private.require_permission(uuid, text) to authenticated, service_role;
+revoke execute on function private.require_permission(uuid, text) from public, anon, authenticated;
+grant execute on function private.require_permission(uuid, text) to service_role;
 
 -- == holds_role_permissions: nobody hands out a custom role above themselves =====================
 
@@ -142,5 +153,33 @@ comment on function private.holds_role_permissions(uuid, uuid) is
 'True when the caller holds every permission the custom role carries (or there is no such role): '
 'nobody hands out a custom role above themselves.';
 
-revoke execute on function private.holds_role_permissions(uuid, uuid) from public, anon;
-grant execute on function private.holds_role_permissions(uuid, uuid) to authenticated, service_role;
+revoke execute on function private.holds_role_permissions(uuid, uuid) from public, anon, authenticated;
+grant execute on function private.holds_role_permissions(uuid, uuid) to service_role;
+
+-- == readable_audit_entries: which audit entries the caller may read =============================
+
+create or replace function private.readable_audit_entries()
+returns text[]
+-- plpgsql, not sql: its plan is cached per session, and the audit_logs policy calls it once per statement
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+begin
+    return coalesce((
+        select array_agg(org.id::text || ':' || t.table_name)
+        from private.audited_tables as t
+        cross join lateral unnest(private.organizations_with(t.read_permission)) as org (id)
+        where org.id = any(private.organizations_with('audit.read'))
+    ), '{}');
+end;
+$$;
+
+comment on function private.readable_audit_entries() is
+'"<organization_id>:<table_name>" for each organisation and audited table whose entries the caller '
+'may read: audit.read there, and the permission guarding the table (private.audited_tables), each '
+'with its MFA rule. An entry repeats its row''s data, so it is no easier to read than the row.';
+
+revoke execute on function private.readable_audit_entries() from public, anon;
+grant execute on function private.readable_audit_entries() to authenticated, service_role;

@@ -28,8 +28,8 @@ $$;
 
 comment on function private.seats_used(uuid) is 'Members occupying a seat (pending or active).';
 
-revoke execute on function private.seats_used(uuid) from public, anon;
-grant execute on function private.seats_used(uuid) to authenticated, service_role;
+revoke execute on function private.seats_used(uuid) from public, anon, authenticated;
+grant execute on function private.seats_used(uuid) to service_role;
 
 -- == member_profiles =============================================================================
 
@@ -43,15 +43,18 @@ as $$
     select p.id, p.full_name, p.avatar_url, p.status
     from public.profiles as p
     where p.id in (
+        -- members.read, as the team_members policy: active members, aal2 under require_mfa
         select other.user_id
-        from public.team_members as mine
-        inner join public.team_members as other on other.organization_id = mine.organization_id
-        where mine.user_id = (select auth.uid()) and mine.status = 'active' and other.status <> 'suspended'
+        from public.team_members as other
+        where
+            other.organization_id = any(private.organizations_with('members.read'))
+            and other.status <> 'suspended'
     )
 $$;
 
 comment on function private.member_profiles() is
-'The public card (name, avatar, presence) of everyone sharing an organisation with the caller.';
+'The public card (name, avatar, presence) of everyone sharing an organisation with the caller, '
+'in the organisations where the caller holds members.read (aal2 when the organisation requires MFA).';
 
 revoke execute on function private.member_profiles() from public, anon;
 grant execute on function private.member_profiles() to authenticated, service_role;

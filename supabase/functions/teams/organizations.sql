@@ -5,8 +5,9 @@
 -- Each private function is followed by its public wrapper: a thin security-invoker `language sql`
 -- function that PostgREST exposes (POST /rpc/<name>). The checks, and the reason the private
 -- function is security definer, are in the private function.
--- Errors (docs/errors.md): LU009 not a member, LU012 new owner not an active admin; leaving or
--- handing over also meets the member guards of teams/members.sql (LU010, LU011).
+-- Errors (docs/errors.md): LU009 not a member, LU012 new owner not an active admin, LU013
+-- require_mfa changed without aal2; leaving or handing over also meets the member guards of
+-- teams/members.sql (LU010, LU011).
 
 -- == create_organization =========================================================================
 
@@ -164,10 +165,42 @@ comment on function public.leave_organization(uuid) is
 revoke execute on function public.leave_organization(uuid) from public, anon;
 grant execute on function public.leave_organization(uuid) to authenticated;
 
+-- == tg_guard_require_mfa ========================================================================
+
+create or replace function private.tg_guard_require_mfa()
+returns trigger
+language plpgsql
+set search_path = ''
+as $$
+begin
+    -- switched off at aal1, the rule would no longer protect anything; switched on at aal1, the
+    -- caller would lock themselves out of what it protects: either way, prove a second factor
+    if (select auth.uid()) is not null
+        and coalesce((select auth.jwt()) ->> 'aal', '') <> 'aal2' then
+        raise exception using
+            errcode = 'LU013',
+            message = format('turning require_mfa %s needs a session with a second factor (aal2)',
+                case when new.require_mfa then 'on' else 'off' end),
+            detail = format('organization_id=%s', new.id),
+            hint = 'Verify a second factor (supabase.auth.mfa.challengeAndVerify), then retry.';
+    end if;
+    return new;
+end;
+$$;
+
+comment on function private.tg_guard_require_mfa() is
+'Trigger function (before update of require_mfa): an API caller changes it only with aal2 (LU013).';
+
+revoke execute on function private.tg_guard_require_mfa() from public, anon, authenticated;
+
 -- == triggers on public.organizations ============================================================
 
 create or replace trigger _100_set_updated_at before update on public.organizations
 for each row execute function private.tg_set_updated_at();
+
+create or replace trigger _200_guard_require_mfa before update of require_mfa on public.organizations
+for each row when (old.require_mfa is distinct from new.require_mfa)
+execute function private.tg_guard_require_mfa();
 
 -- argument 'id': an organisation's audit rows carry its own id as organization_id
 create or replace trigger _500_audit after insert or update or delete on public.organizations
