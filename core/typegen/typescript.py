@@ -2,9 +2,11 @@
 
 The output has the shape of `supabase gen types typescript` (postgres-meta's TypeScript
 generator, with one-to-one relationship detection on, as the Supabase CLI runs it), so a
-frontend keeps compiling when it switches generators: per schema `Tables`, `Views`, `Functions`,
-`Enums` and `CompositeTypes`; then the `Tables<>`, `TablesInsert<>`, `TablesUpdate<>`,
-`Enums<>`, `CompositeTypes<>` helpers and the `Constants` object. Everything is sorted by name.
+frontend keeps compiling when it switches generators: the `__InternalSupabase` marker when a
+PostgREST version is given; per schema `Tables`, `Views` (with the relationships they expose),
+`Functions`, `Enums` and `CompositeTypes`; then the `Tables<>`, `TablesInsert<>`,
+`TablesUpdate<>`, `Enums<>`, `CompositeTypes<>` helpers and the `Constants` object. Everything
+is sorted by name.
 """
 
 from __future__ import annotations
