@@ -33,7 +33,7 @@ _NULL = "<>"
 
 
 class _Field(str):
-    """A `:name` token: the field whose value follows."""
+    """A `:name` token: the field whose value follows (or a value that starts with a colon)."""
 
 
 def read_node_tree(text: str) -> Any:
@@ -52,7 +52,7 @@ def read_node_tree(text: str) -> Any:
         elif token == _NULL:
             stack[-1].append(None)
         elif token.startswith(":"):
-            stack[-1].append(_Field(token[1:]))
+            stack[-1].append(_Field(token))
         else:
             stack[-1].append(_ESCAPE.sub(r"\1", token))
     (tree,) = stack[0]
@@ -62,14 +62,23 @@ def read_node_tree(text: str) -> Any:
 def _node(items: list[Any]) -> dict[str, Any]:
     name, *rest = items
     node: dict[str, Any] = {"node": name}
-    values: list[Any] = []
-    for item in reversed(rest):  # a field's values come after it
-        if isinstance(item, _Field):
-            node[str(item)] = values[0] if len(values) == 1 else values[::-1] or None
-            values = []
+    field, values = None, []
+    for item in rest:
+        # Postgres writes at least one token for every field (`<>` for null), so a `:name` right
+        # after a field is its value: a column named ":resno" (names are written unquoted)
+        if isinstance(item, _Field) and (field is None or values):
+            if field is not None:
+                node[field] = _value(values)
+            field, values = item[1:], []
         else:
-            values.append(item)
+            values.append(str(item) if isinstance(item, _Field) else item)
+    if field is not None:
+        node[field] = _value(values)
     return node
+
+
+def _value(values: list[Any]) -> Any:
+    return values[0] if len(values) == 1 else values or None
 
 
 @dataclass(frozen=True)

@@ -101,3 +101,17 @@ def test_relationships_from_to_and_between_views() -> None:
         ("t", ("r_id",), "rv", ("key",)),
         ("tv", ("ref",), "rv", ("key",)),
     ]
+
+
+def test_a_column_named_like_a_field() -> None:
+    # names are written unquoted: a value may start with a colon, but never goes missing
+    view = View(
+        1,
+        "public",
+        "v",
+        query(entry(1, 10, 4, name=":resorigtbl"), entry(2, 10, 5, name=":resno")),
+        {1: "a", 2: "b"},
+    )
+    (tree,) = read_node_tree(view.definition)
+    assert [t["resname"] for t in tree["targetList"]] == [":resorigtbl", ":resno"]
+    assert direct_origins(view) == {1: (10, 4), 2: (10, 5)}
