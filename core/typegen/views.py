@@ -133,18 +133,24 @@ class Exposures:
                 chain.add(current)
                 current = direct.get(current)
             self.origins[column] = chain
+        # the other way round: for a column, the names of the view columns from it, by view
+        self.exposing: dict[Origin, dict[int, list[str]]] = {}
+        for view in self.views:
+            for n, name in sorted(view.columns.items()):
+                for origin in self.origins.get((view.id, n), ()):
+                    self.exposing.setdefault(origin, {}).setdefault(view.id, []).append(name)
 
     def columns_from(self, view: View, origin: Origin) -> list[str]:
-        return [
-            name for n, name in sorted(view.columns.items()) if origin in self.origins.get((view.id, n), ())
-        ]
+        return self.exposing.get(origin, {}).get(view.id, [])
 
     def key_in(self, relation_id: int, attnums: tuple[int, ...]) -> Iterator[tuple[View, tuple[str, ...]]]:
         """Every view exposing all the key columns, with the view columns exposing them (one
         combination at a time when a key column is exposed more than once)."""
+        if not attnums:
+            return
         for view in self.views:
             exposed = [self.columns_from(view, (relation_id, n)) for n in attnums]
-            if attnums and all(exposed):
+            if all(exposed):
                 for columns in itertools.product(*exposed):
                     yield view, columns
 
