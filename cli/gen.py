@@ -24,13 +24,21 @@ def typescript(
             "--schema", "-s", help="Schema to generate types for; repeat it for several. Default: public."
         ),
     ] = None,
+    postgrest_version: Annotated[
+        str | None,
+        typer.Option(
+            "--postgrest-version",
+            help="PostgREST version the API runs (e.g. 13.0.4): adds the __InternalSupabase marker "
+            "supabase-js reads, as the Supabase CLI does. Default: no marker.",
+        ),
+    ] = None,
     db_url: DbUrl = None,
     directory: Dir = None,
 ) -> None:
     """Print the TypeScript types of the schemas for supabase-js (createClient<Database>)."""
     schemas = sorted(set(schema or ["public"]))
     with migrations.connection(settings_for(directory, db_url), "gen types") as conn:
-        text, found = typegen.typescript(conn, schemas)
+        text, found = typegen.typescript(conn, schemas, postgrest_version)
     for name in schemas:
         if name not in found:
             err.print(line(("warning:", "yellow"), f" schema {name} does not exist; no types for it"))

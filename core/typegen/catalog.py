@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from luneo.core import db
+from luneo.core.typegen import views
 
 QUERIES = db.Queries.load("luneo.core.typegen")
 
@@ -37,6 +38,9 @@ class Relation:
 
 @dataclass(frozen=True)
 class Relationship:
+    """A foreign key seen from `relation` (a table, or a view exposing the key's columns) to
+    `referenced_relation` (a table, or a view exposing the referenced columns)."""
+
     foreign_key_name: str
     schema: str
     relation: str
@@ -102,7 +106,8 @@ class Catalog:
 
 
 def read(conn: db.Connection, schemas: list[str]) -> Catalog:
-    """The requested schemas' relations, foreign keys and functions, and every type."""
+    """The requested schemas' relations, foreign keys (those of tables, and those views expose:
+    luneo.core.typegen.views) and functions, and every type."""
     params = {"schemas": schemas}
     columns: dict[int, list[Column]] = {}
     for row in conn.execute(QUERIES["typegen_columns"], params):
@@ -112,12 +117,20 @@ def read(conn: db.Connection, schemas: list[str]) -> Catalog:
         Relation(id, schema, name, kind, bool(updatable), tuple(columns.get(id, ())))
         for id, schema, name, kind, updatable in conn.execute(QUERIES["typegen_relations"], params)
     ]
-    relationships = [
-        Relationship(name, schema, rel, tuple(cols), ref_schema, ref_rel, tuple(ref_cols), one)
-        for name, schema, rel, cols, ref_schema, ref_rel, ref_cols, one in conn.execute(
-            QUERIES["typegen_relationships"], params
+    foreign_keys = []
+    for row in conn.execute(QUERIES["typegen_relationships"], params):
+        name, schema, rel, cols, ref_schema, ref_rel, ref_cols, one, *keys = row
+        rel_id, attnums, ref_id, ref_attnums = keys
+        relationship = Relationship(name, schema, rel, tuple(cols), ref_schema, ref_rel, tuple(ref_cols), one)
+        foreign_keys.append(
+            views.ForeignKey(relationship, rel_id, tuple(attnums), ref_id, tuple(ref_attnums))
         )
+    view_list = [
+        views.View(id, schema, name, definition, dict(zip(attnums, names, strict=True)))
+        for id, schema, name, definition, attnums, names in conn.execute(QUERIES["typegen_views"], params)
     ]
+    relationships = [fk.relationship for fk in foreign_keys]
+    relationships += views.relationships(foreign_keys, view_list)
     functions = []
     for row in conn.execute(QUERIES["typegen_functions"], params):
         fid, schema, name, modes, names, type_ids, first_default, *rest = row

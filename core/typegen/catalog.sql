@@ -55,8 +55,11 @@ where
     );
 
 -- typegen_relationships --
--- Foreign keys between relations of one requested schema, as PostgREST's schema cache sees
+-- Foreign keys of the relations of the requested schemas, as PostgREST's schema cache sees
 -- them: one-to-one when the referencing columns are also a primary key or a unique constraint.
+-- The referenced relation may be in any schema (the generator lists a relationship only where
+-- both ends share a schema, but a view may expose the referenced table in the other one).
+-- The attribute numbers match the keys against the view column origins (typegen_views).
 select
     fk.conname as foreign_key_name,
     n.nspname as schema_name,
@@ -72,7 +75,11 @@ select
             and u.contype in ('p', 'u')
             and u.conkey @> fk.conkey
             and u.conkey <@ fk.conkey
-    ) as is_one_to_one
+    ) as is_one_to_one,
+    fk.conrelid::int8 as relation_id,
+    fk.conkey::int4[] as attnums,
+    fk.confrelid::int8 as referenced_relation_id,
+    fk.confkey::int4[] as referenced_attnums
 from pg_constraint as fk
 inner join pg_class as src on fk.conrelid = src.oid
 inner join pg_namespace as n on src.relnamespace = n.oid
@@ -91,7 +98,34 @@ where
     fk.contype = 'f'
     and fk.conparentid = 0
     and n.nspname = any(%(schemas)s)  -- noqa: RF02
-    and refn.nspname = n.nspname;
+order by n.nspname, src.relname, fk.conname;
+
+-- typegen_views --
+-- The views and materialized views of the requested schemas with their rewrite rule (the
+-- parsed query, as pg_node_tree text: luneo.core.typegen.views reads which base column each
+-- view column comes from) and their column names by attribute number.
+select
+    c.oid::int8 as id,
+    n.nspname as schema_name,
+    c.relname as name,
+    r.ev_action::text as definition,
+    coalesce(cols.attnums, '{}') as attnums,
+    coalesce(cols.names, '{}') as column_names
+from pg_class as c
+inner join pg_namespace as n on c.relnamespace = n.oid
+inner join pg_rewrite as r on c.oid = r.ev_class and r.rulename = '_RETURN'
+cross join
+    lateral (
+        select
+            array_agg(a.attnum::int4 order by a.attnum) as attnums,
+            array_agg(a.attname::text order by a.attnum) as names
+        from pg_attribute as a
+        where a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
+    ) as cols
+where
+    n.nspname = any(%(schemas)s)  -- noqa: RF02
+    and c.relkind in ('v', 'm')
+order by n.nspname, c.relname;
 
 -- typegen_functions --
 -- Plain functions (no procedures, aggregates or window functions) that return neither trigger

@@ -2,13 +2,16 @@
 
 The output has the shape of `supabase gen types typescript` (postgres-meta's TypeScript
 generator, with one-to-one relationship detection on, as the Supabase CLI runs it), so a
-frontend keeps compiling when it switches generators: per schema `Tables`, `Views`, `Functions`,
-`Enums` and `CompositeTypes`; then the `Tables<>`, `TablesInsert<>`, `TablesUpdate<>`,
-`Enums<>`, `CompositeTypes<>` helpers and the `Constants` object. Everything is sorted by name.
+frontend keeps compiling when it switches generators: the `__InternalSupabase` marker when a
+PostgREST version is given; per schema `Tables`, `Views` (with the relationships they expose),
+`Functions`, `Enums` and `CompositeTypes`; then the `Tables<>`, `TablesInsert<>`,
+`TablesUpdate<>`, `Enums<>`, `CompositeTypes<>` helpers and the `Constants` object. Everything
+is sorted by name.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable
 from importlib import resources
 from typing import TypeVar
@@ -56,8 +59,9 @@ def by_name(items: Iterable[T], name: Callable[[T], str]) -> list[T]:
 
 
 class Generator:
-    def __init__(self, catalog: Catalog) -> None:
+    def __init__(self, catalog: Catalog, postgrest_version: str | None = None) -> None:
         self.catalog = catalog
+        self.postgrest_version = postgrest_version
         self.schemas = by_name(catalog.schemas, str)
         self.types = catalog.types
         self.relations = {r.id: r for r in catalog.relations}
@@ -155,16 +159,20 @@ class Generator:
         )
 
     def relationships(self, relation: Relation) -> list[str]:
+        # as the Supabase generator: only relationships within the relation's schema, sorted by
+        # key name, referenced relation and referenced columns (stably: views' after tables')
         found = [
             r
             for r in self.catalog.relationships
-            if r.schema == relation.schema and r.relation == relation.name
+            if r.schema == relation.schema
+            and r.relation == relation.name
+            and r.referenced_schema == relation.schema
         ]
         found.sort(
             key=lambda r: (
                 sort_key(r.foreign_key_name),
                 sort_key(r.referenced_relation),
-                r.referenced_columns,
+                sort_key(json.dumps(r.referenced_columns, separators=(",", ":"), ensure_ascii=False)),
             )
         )
         if not found:
@@ -386,8 +394,21 @@ class Generator:
                 out += indent([f"{key(schema)}: {{", "  Enums: {},", "},"], 1)
         return [*out, "} as const"]
 
+    def internal(self) -> list[str]:
+        """`__InternalSupabase`, when the PostgREST version is known: createClient<Database>
+        then takes the version's options (supabase-js enables what that PostgREST supports)."""
+        if not self.postgrest_version:
+            return []
+        return [
+            "// Allows to automatically instantiate createClient with right options",
+            "// instead of createClient<Database, { PostgrestVersion: 'XX' }>(URL, KEY)",
+            "__InternalSupabase: {",
+            f"  PostgrestVersion: {string(self.postgrest_version)}",
+            "}",
+        ]
+
     def file(self) -> str:
-        out = [JSON_TYPE, "export type Database = {"]
+        out = [JSON_TYPE, "export type Database = {", *indent(self.internal(), 1)]
         for schema in self.schemas:
             out += indent(self.schema_block(schema), 1)
         out += ["}", "", HELPERS.replace("$DEFAULT", string(DEFAULT_SCHEMA)), *self.constants()]
@@ -414,6 +435,7 @@ def indent(block: list[str], levels: int) -> list[str]:
     return [pad + line if line else line for line in block]
 
 
-def generate(catalog: Catalog) -> str:
-    """The TypeScript file for the catalog's schemas."""
-    return Generator(catalog).file()
+def generate(catalog: Catalog, postgrest_version: str | None = None) -> str:
+    """The TypeScript file for the catalog's schemas; with `postgrest_version`, `Database` starts
+    with the `__InternalSupabase` marker, as `supabase gen types typescript` writes it."""
+    return Generator(catalog, postgrest_version).file()

@@ -1,6 +1,8 @@
 """`luneo gen types typescript` against the whole Luneo schema, compiled by `tsc --strict` with
-supabase-js: a frontend module that uses tables, embeds and RPCs compiles; a wrong column, a wrong
-argument type and an insert missing a required column do not, each at the line that is wrong.
+supabase-js: a frontend module that uses tables, embeds (through a view too) and RPCs compiles; a
+wrong column, a wrong argument type and an insert missing a required column do not, each at the
+line that is wrong. With `--postgrest-version 13`, createClient<Database> takes PostgREST 13's
+options from the `__InternalSupabase` marker (`maxAffected` compiles; without it, it does not).
 
 `typescript` and `@supabase/supabase-js` come from the npm registry, installed once into
 `.luneo/npm-cache/typegen` and reused by later runs.
@@ -16,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.cli import luneo
-from tests.support.pg import REPO
+from tests.support.pg import REPO, Superuser
 
 CACHE = REPO / ".luneo" / "npm-cache" / "typegen"
 PACKAGES = ["typescript@5", "@supabase/supabase-js@2"]
@@ -70,6 +72,20 @@ export async function screens(): Promise<string[]> {
   const names: string[] = (people ?? []).map((p) => p.full_name)
   await supabase.rpc("create_api_key", { organization_id: "o", name: "ci", scopes: ["orders:read"] })
 
+  // embedding through a view: the relationships it gets from the foreign key it exposes
+  const { data: directory } = await supabase
+    .from("member_directory")
+    .select("*, organizations(name, slug)")
+  const directoryOrganization: { name: string; slug: string } | null | undefined =
+    directory?.[0]?.organizations
+  const directoryRole: Enums<"team_role"> | null | undefined = directory?.[0]?.role
+  const { data: withDirectory } = await supabase
+    .from("organizations")
+    .select("name, member_directory(user_id, role)")
+  const listedRoles: (Enums<"team_role"> | null)[] | undefined = withDirectory?.[0]?.member_directory.map(
+    (m) => m.role
+  )
+
   const row: Tables<"organizations"> | null = null
   const roles: readonly string[] = Constants.public.Enums.team_role
   return [
@@ -80,9 +96,27 @@ export async function screens(): Promise<string[]> {
     status ?? "",
     fullName ?? "",
     organizationName ?? "",
+    directoryOrganization?.slug ?? "",
+    directoryRole ?? "",
+    String(listedRoles?.length),
     String(seats.length),
     String(row),
   ]
+}
+"""
+)
+
+VIEW = """
+create view public.member_directory as
+select m.id, m.organization_id, m.user_id, m.role from public.team_members as m
+"""
+
+# `maxAffected` is a PostgREST 13 feature: supabase-js types it only for that version
+MAX_AFFECTED = (
+    PREAMBLE
+    + """
+export async function renameOne(): Promise<unknown> {
+  return supabase.from("organizations").update({ name: "Acme" }).eq("id", "o").maxAffected(1).select() // <- error
 }
 """
 )
@@ -149,15 +183,23 @@ def tsc() -> Path:
     return toolchain()
 
 
-@pytest.fixture
-def frontend(tmp_path: Path, db_url: str) -> Path:
-    """A frontend directory: the generated types, supabase-js reachable, a strict tsconfig."""
-    generated = luneo("gen", "types", "typescript", "--schema", "public", "--db-url", db_url)
+def write_frontend(directory: Path, db_url: str, *options: str) -> Path:
+    """A frontend directory: the generated types, supabase-js reachable."""
+    generated = luneo("gen", "types", "typescript", "--schema", "public", "--db-url", db_url, *options)
     assert generated.returncode == 0, generated.stderr
     assert "export type Database = {" in generated.stdout
-    (tmp_path / "database.types.ts").write_text(generated.stdout)
-    (tmp_path / "node_modules").symlink_to(CACHE / "node_modules", target_is_directory=True)
-    return tmp_path
+    directory.mkdir(exist_ok=True)
+    (directory / "database.types.ts").write_text(generated.stdout)
+    (directory / "node_modules").symlink_to(CACHE / "node_modules", target_is_directory=True)
+    return directory
+
+
+@pytest.fixture
+def frontend(tmp_path: Path, db_url: str) -> Path:
+    """The types of the Luneo schema and a view over team_members."""
+    with Superuser(db_url) as su:
+        su(VIEW)
+    return write_frontend(tmp_path, db_url)
 
 
 def compile_module(tsc: Path, directory: Path, name: str, text: str) -> subprocess.CompletedProcess:
@@ -185,3 +227,21 @@ def test_a_mistake_fails_to_compile_at_its_line(tsc: Path, frontend: Path, mista
     assert errors, result.stdout + result.stderr
     assert all(e.startswith(f"{mistake}.ts({line},") for e in errors), result.stdout
     assert f"error {code}:" in errors[0]
+
+
+def test_the_postgrest_version_marker_types_the_client_for_that_version(
+    tsc: Path, tmp_path: Path, db_url: str
+) -> None:
+    marked = write_frontend(tmp_path / "marked", db_url, "--postgrest-version", "13.0.5")
+    assert (
+        '  __InternalSupabase: {\n    PostgrestVersion: "13.0.5"\n  }\n'
+        in (marked / "database.types.ts").read_text()
+    )
+    result = compile_module(tsc, marked, "client.ts", MAX_AFFECTED)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+    unmarked = write_frontend(tmp_path / "unmarked", db_url)
+    result = compile_module(tsc, unmarked, "client.ts", MAX_AFFECTED)
+    line = next(i for i, t in enumerate(MAX_AFFECTED.splitlines(), start=1) if t.endswith("// <- error"))
+    assert result.returncode != 0
+    assert result.stdout.startswith(f"client.ts({line},"), result.stdout

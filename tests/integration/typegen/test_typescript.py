@@ -159,8 +159,8 @@ def test_insert_and_update_optional_never_and_required(generated: str) -> None:
 
 def test_relationships_with_one_to_one(generated: str) -> None:
     details = generated[generated.index("    book_details: {") :]
-    assert block(details, "Relationships: [", 8)[:8] == [
-        "Relationships: [",
+    relationships = block(details, "Relationships: [", 8)
+    assert relationships[8:15] == [
         "{",
         'foreignKeyName: "book_details_book_id_fkey"',
         'columns: ["book_id"]',
@@ -169,6 +169,9 @@ def test_relationships_with_one_to_one(generated: str) -> None:
         'referencedColumns: ["id"]',
         "},",
     ]
+    # and to the views exposing books.id (test_view_relationships.py), sorted by name
+    referenced = [line for line in relationships if line.startswith("referencedRelation: ")]
+    assert referenced == [f'referencedRelation: "{name}"' for name in ("book_titles", "books", "cheap_books")]
     books = generated[generated.index("    books: {") :]
     assert "isOneToOne: false" in block(books, "Relationships: [", 8)
     assert "      Relationships: []" in generated[generated.index("    authors: {") :]
