@@ -15,32 +15,56 @@ declare
     meta jsonb := coalesce(new.raw_user_meta_data, '{}');
     wanted_timezone text := coalesce(meta ->> 'timezone', 'UTC');
     wanted_locale text := coalesce(meta ->> 'locale', 'en');
+    wanted_full_name text := left(nullif(btrim(coalesce(meta ->> 'full_name', meta ->> 'name')), ''), 200);
+    wanted_avatar_url text := nullif(left(coalesce(meta ->> 'avatar_url', meta ->> 'picture'), 2048), '');
+    wanted_company text := left(nullif(btrim(meta ->> 'company'), ''), 200);
+    wanted_onboarding jsonb := case when jsonb_typeof(meta -> 'onboarding') = 'object' then meta -> 'onboarding' else '{}' end;
 begin
-    -- metadata is whatever the sign-up form sent: never let it fail the sign-up
+    -- metadata is whatever the sign-up form sent: never let it fail the sign-up. Each value goes
+    -- through the check of its profiles column (migration 20261121120200); a refused one falls back.
     begin
-        perform pg_catalog.now() at time zone wanted_timezone;
-    exception when invalid_parameter_value then
+        perform private.check_timezone(wanted_timezone, 'timezone');
+    exception when data_exception then
         wanted_timezone := 'UTC';
     end;
-    if char_length(wanted_timezone) > 64 then
-        wanted_timezone := 'UTC';
-    end if;
-    if wanted_locale !~ '^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$' then
+    begin
+        perform private.check_text(wanted_locale, 'locale', 35, 2, '^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$');
+    exception when data_exception then
         wanted_locale := 'en';
-    end if;
+    end;
+    begin
+        perform private.check_text(wanted_full_name, 'full_name', 200);
+    exception when data_exception then
+        wanted_full_name := null;
+    end;
+    begin
+        perform private.check_text(wanted_avatar_url, 'avatar_url', 2048);
+    exception when data_exception then
+        wanted_avatar_url := null;
+    end;
+    begin
+        perform private.check_text(wanted_company, 'company', 200);
+    exception when data_exception then
+        wanted_company := null;
+    end;
+    begin
+        perform private.check_json_object(wanted_onboarding, 'onboarding_state', 16384);
+    exception when data_exception then
+        wanted_onboarding := '{}';
+    end;
 
     insert into public.profiles (
         id, full_name, avatar_url, locale, timezone, company, onboarding_completed, onboarding_state
     )
     values (
         new.id,
-        left(nullif(btrim(coalesce(meta ->> 'full_name', meta ->> 'name')), ''), 200),
-        nullif(left(coalesce(meta ->> 'avatar_url', meta ->> 'picture'), 2048), ''),
+        wanted_full_name,
+        wanted_avatar_url,
         wanted_locale,
         wanted_timezone,
-        left(nullif(btrim(meta ->> 'company'), ''), 200),
+        wanted_company,
         coalesce(meta ->> 'onboarding_completed', '') = 'true',
-        case when jsonb_typeof(meta -> 'onboarding') = 'object' then meta -> 'onboarding' else '{}' end
+        wanted_onboarding
     )
     on conflict (id) do nothing;
     return null;

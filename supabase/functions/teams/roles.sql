@@ -14,6 +14,8 @@ as $$
 declare
     refused text[];
 begin
+    -- bounds first, on the array as given: a nested array would be flattened below (22023, 22004, 22001)
+    perform private.check_text_array(new.permissions, 'permissions', 64, 64);
     new.permissions := array(select distinct p from unnest(new.permissions) as p order by p);
     select array_agg(wanted.name) into refused
     from unnest(new.permissions) as wanted (name)
@@ -30,7 +32,8 @@ end;
 $$;
 
 comment on function private.tg_check_role_permissions() is
-'Trigger function: sorts and de-duplicates team_roles.permissions, refusing unknown or owner-only ones (22023).';
+'Trigger function: refuses nested arrays and more than 64 items (22023), sorts and de-duplicates '
+'team_roles.permissions, refusing unknown or owner-only ones (22023).';
 
 revoke execute on function private.tg_check_role_permissions() from public, anon, authenticated;
 

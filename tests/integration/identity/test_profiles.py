@@ -181,10 +181,10 @@ def test_profile_checks_still_apply_to_updates(api: PostgREST, db_url: str) -> N
     me = new_person(db_url, "me")
     with pytest.raises(PostgrestError) as caught:
         me.session(api).update("profiles", {"locale": "NOT A LOCALE"}, id=me.id)
-    assert caught.value.sqlstate == "23514"
+    assert (caught.value.sqlstate, caught.value.status) == ("22023", 400)
     with pytest.raises(PostgrestError) as caught:
         me.session(api).update("profiles", {"full_name": "x" * 201}, id=me.id)
-    assert caught.value.sqlstate == "23514"
+    assert (caught.value.sqlstate, caught.value.status) == ("22001", 400)
     assert profile_row(db_url, me.id)["locale"] == "en"
 
 
