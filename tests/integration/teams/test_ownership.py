@@ -75,7 +75,10 @@ def test_a_taken_slug_is_refused_with_a_clear_message(api: PostgREST, db_url: st
 @pytest.mark.parametrize(
     ("slug", "sqlstate"),
     [
-        *((slug, "22023") for slug in ["ab", "-maison", "maison-", "mai--son", "mai son", "maison_x", "é-maison"]),
+        *(
+            (slug, "22023")
+            for slug in ["ab", "-maison", "maison-", "mai--son", "mai son", "maison_x", "é-maison"]
+        ),
         ("x" * 49, "22001"),
         ("x" * 10_000, "22001"),
     ],
