@@ -13,7 +13,8 @@
 --          profiles.timezone must now be a time zone Postgres knows on every write, not only
 --          at sign-up.
 -- Touches: functions private.check_text, private.check_text_array, private.check_email,
---          private.check_timezone, private.check_json_object, private.check_api_key_scopes;
+--          private.check_timezone, private.check_json_object, private.check_api_key_scopes,
+--          private.check_profile (the bounds of profiles, shared with the sign-up trigger);
 --          check constraints (replaced, same names, plus new ones) on public.profiles
 --          (full_name, avatar_url, locale, timezone, company, onboarding_state),
 --          public.organizations (name, slug, branding), public.team_roles (name, description;
@@ -169,7 +170,8 @@ end;
 $$;
 
 comment on function private.check_timezone(text, text) is
-'Validation (check constraints, sign-up): null, or a time zone name Postgres knows, IANA-shaped, at most 64 characters (22023).';
+'Validation (check constraints, sign-up): null, or a time zone name Postgres knows, IANA-shaped, '
+'at most 64 characters (22023).';
 
 create function private.check_json_object(value jsonb, label text, max_bytes integer)
 returns boolean
@@ -224,6 +226,39 @@ $$;
 comment on function private.check_api_key_scopes(text[]) is
 'Validation (check constraint on api_keys.scopes): a one-dimensional array of at most 6 known scopes (22023).';
 
+-- the bounds of public.profiles, in one place: its check constraints and the sign-up trigger
+-- (private.tg_create_profile, which falls back to a default for a refused value) both call it,
+-- one column at a time (the others left null)
+create function private.check_profile(
+    full_name text default null,
+    avatar_url text default null,
+    locale text default null,
+    timezone text default null,
+    company text default null,
+    onboarding_state jsonb default null
+)
+returns boolean
+language plpgsql
+immutable
+parallel safe
+set search_path = ''
+as $$
+begin
+    perform private.check_text(check_profile.full_name, 'full_name', 200);
+    perform private.check_text(check_profile.avatar_url, 'avatar_url', 2048);
+    perform private.check_text(check_profile.locale, 'locale', 35, 2, '^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$');
+    perform private.check_timezone(check_profile.timezone, 'timezone');
+    perform private.check_text(check_profile.company, 'company', 200);
+    perform private.check_json_object(check_profile.onboarding_state, 'onboarding_state', 16384);
+    return true;
+end;
+$$;
+
+comment on function private.check_profile(text, text, text, text, text, jsonb) is
+'Validation of public.profiles (its check constraints and the sign-up trigger): full_name, company '
+'at most 200 characters, avatar_url 2048, locale a BCP 47-like tag of at most 35, timezone known '
+'(private.check_timezone), onboarding_state a JSON object of at most 16384 bytes. Null passes.';
+
 -- check constraints run with the privileges of whoever writes the row
 revoke execute on function
 private.check_text(text, text, integer, integer, text, boolean),
@@ -231,7 +266,8 @@ private.check_text_array(text[], text, integer, integer, text),
 private.check_email(text, text),
 private.check_timezone(text, text),
 private.check_json_object(jsonb, text, integer),
-private.check_api_key_scopes(text[])
+private.check_api_key_scopes(text[]),
+private.check_profile(text, text, text, text, text, jsonb)
 from public;
 grant execute on function
 private.check_text(text, text, integer, integer, text, boolean),
@@ -239,7 +275,8 @@ private.check_text_array(text[], text, integer, integer, text),
 private.check_email(text, text),
 private.check_timezone(text, text),
 private.check_json_object(jsonb, text, integer),
-private.check_api_key_scopes(text[])
+private.check_api_key_scopes(text[]),
+private.check_profile(text, text, text, text, text, jsonb)
 to anon, authenticated, service_role;
 
 -- =============================================================================================
@@ -252,7 +289,7 @@ declare
 begin
     for zone in select distinct p.timezone from public.profiles as p loop
         begin
-            perform private.check_timezone(zone, 'timezone');
+            perform private.check_profile(timezone => zone);
         exception when data_exception then
             update public.profiles as p set timezone = 'UTC' where p.timezone = zone;
         end;
@@ -276,14 +313,13 @@ drop constraint profiles_company_check,
 drop constraint profiles_onboarding_state_check;
 
 alter table public.profiles
-add constraint profiles_full_name_check check (private.check_text(full_name, 'full_name', 200)) not valid,
-add constraint profiles_avatar_url_check check (private.check_text(avatar_url, 'avatar_url', 2048)) not valid,
-add constraint profiles_locale_check
-check (private.check_text(locale, 'locale', 35, 2, '^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$')) not valid,
-add constraint profiles_timezone_check check (private.check_timezone(timezone, 'timezone')) not valid,
-add constraint profiles_company_check check (private.check_text(company, 'company', 200)) not valid,
+add constraint profiles_full_name_check check (private.check_profile(full_name => full_name)) not valid,
+add constraint profiles_avatar_url_check check (private.check_profile(avatar_url => avatar_url)) not valid,
+add constraint profiles_locale_check check (private.check_profile(locale => locale)) not valid,
+add constraint profiles_timezone_check check (private.check_profile(timezone => timezone)) not valid,
+add constraint profiles_company_check check (private.check_profile(company => company)) not valid,
 add constraint profiles_onboarding_state_check
-check (private.check_json_object(onboarding_state, 'onboarding_state', 16384)) not valid;
+check (private.check_profile(onboarding_state => onboarding_state)) not valid;
 
 alter table public.organizations
 drop constraint organizations_name_check,

@@ -21,34 +21,35 @@ declare
     wanted_onboarding jsonb := case when jsonb_typeof(meta -> 'onboarding') = 'object' then meta -> 'onboarding' else '{}' end;
 begin
     -- metadata is whatever the sign-up form sent: never let it fail the sign-up. Each value goes
-    -- through the check of its profiles column (migration 20261121120200); a refused one falls back.
+    -- through the check of its profiles column (private.check_profile, which the table's check
+    -- constraints call too); a refused one falls back to the default, silently.
     begin
-        perform private.check_timezone(wanted_timezone, 'timezone');
+        perform private.check_profile(timezone => wanted_timezone);
     exception when data_exception then
         wanted_timezone := 'UTC';
     end;
     begin
-        perform private.check_text(wanted_locale, 'locale', 35, 2, '^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$');
+        perform private.check_profile(locale => wanted_locale);
     exception when data_exception then
         wanted_locale := 'en';
     end;
     begin
-        perform private.check_text(wanted_full_name, 'full_name', 200);
+        perform private.check_profile(full_name => wanted_full_name);
     exception when data_exception then
         wanted_full_name := null;
     end;
     begin
-        perform private.check_text(wanted_avatar_url, 'avatar_url', 2048);
+        perform private.check_profile(avatar_url => wanted_avatar_url);
     exception when data_exception then
         wanted_avatar_url := null;
     end;
     begin
-        perform private.check_text(wanted_company, 'company', 200);
+        perform private.check_profile(company => wanted_company);
     exception when data_exception then
         wanted_company := null;
     end;
     begin
-        perform private.check_json_object(wanted_onboarding, 'onboarding_state', 16384);
+        perform private.check_profile(onboarding_state => wanted_onboarding);
     exception when data_exception then
         wanted_onboarding := '{}';
     end;
