@@ -121,6 +121,9 @@ as $$
 declare
     requested timestamptz;
 begin
+    if request_account_erasure.cancel is null then
+        raise exception using errcode = '22004', message = 'cancel: must be true or false, not null';
+    end if;
     update public.profiles as p
     set erasure_requested_at = case when request_account_erasure.cancel then null else pg_catalog.now() end
     where p.id = private.require_user()
@@ -146,7 +149,8 @@ as $$
 $$;
 
 comment on function public.request_account_erasure(boolean) is
-'Asks for the caller''s account to be erased (cancel => true withdraws). Returns the request time or null.';
+'Asks for the caller''s account to be erased (cancel => true withdraws; null is refused, 22004). '
+'Returns the request time or null.';
 
 revoke execute on function public.request_account_erasure(boolean) from public, anon;
 grant execute on function public.request_account_erasure(boolean) to authenticated;

@@ -33,7 +33,7 @@ begin
     if jwt_session is not null then
         insert into public.user_sessions as s (user_id, session_id, device_name, device_type, ip_address, user_agent)
         values (
-            caller, jwt_session, left(heartbeat.device_name, 200), heartbeat.device_type,
+            caller, jwt_session, heartbeat.device_name, heartbeat.device_type,
             private.request_ip(), left(headers ->> 'user-agent', 1000)
         )
         on conflict (user_id, session_id) do update set

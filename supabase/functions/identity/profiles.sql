@@ -15,32 +15,57 @@ declare
     meta jsonb := coalesce(new.raw_user_meta_data, '{}');
     wanted_timezone text := coalesce(meta ->> 'timezone', 'UTC');
     wanted_locale text := coalesce(meta ->> 'locale', 'en');
+    wanted_full_name text := left(nullif(btrim(coalesce(meta ->> 'full_name', meta ->> 'name')), ''), 200);
+    wanted_avatar_url text := nullif(left(coalesce(meta ->> 'avatar_url', meta ->> 'picture'), 2048), '');
+    wanted_company text := left(nullif(btrim(meta ->> 'company'), ''), 200);
+    wanted_onboarding jsonb := case when jsonb_typeof(meta -> 'onboarding') = 'object' then meta -> 'onboarding' else '{}' end;
 begin
-    -- metadata is whatever the sign-up form sent: never let it fail the sign-up
+    -- metadata is whatever the sign-up form sent: never let it fail the sign-up. Each value goes
+    -- through the check of its profiles column (private.check_profile, which the table's check
+    -- constraints call too); a refused one falls back to the default, silently.
     begin
-        perform pg_catalog.now() at time zone wanted_timezone;
-    exception when invalid_parameter_value then
+        perform private.check_profile(timezone => wanted_timezone);
+    exception when data_exception then
         wanted_timezone := 'UTC';
     end;
-    if char_length(wanted_timezone) > 64 then
-        wanted_timezone := 'UTC';
-    end if;
-    if wanted_locale !~ '^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$' then
+    begin
+        perform private.check_profile(locale => wanted_locale);
+    exception when data_exception then
         wanted_locale := 'en';
-    end if;
+    end;
+    begin
+        perform private.check_profile(full_name => wanted_full_name);
+    exception when data_exception then
+        wanted_full_name := null;
+    end;
+    begin
+        perform private.check_profile(avatar_url => wanted_avatar_url);
+    exception when data_exception then
+        wanted_avatar_url := null;
+    end;
+    begin
+        perform private.check_profile(company => wanted_company);
+    exception when data_exception then
+        wanted_company := null;
+    end;
+    begin
+        perform private.check_profile(onboarding_state => wanted_onboarding);
+    exception when data_exception then
+        wanted_onboarding := '{}';
+    end;
 
     insert into public.profiles (
         id, full_name, avatar_url, locale, timezone, company, onboarding_completed, onboarding_state
     )
     values (
         new.id,
-        left(nullif(btrim(coalesce(meta ->> 'full_name', meta ->> 'name')), ''), 200),
-        nullif(left(coalesce(meta ->> 'avatar_url', meta ->> 'picture'), 2048), ''),
+        wanted_full_name,
+        wanted_avatar_url,
         wanted_locale,
         wanted_timezone,
-        left(nullif(btrim(meta ->> 'company'), ''), 200),
+        wanted_company,
         coalesce(meta ->> 'onboarding_completed', '') = 'true',
-        case when jsonb_typeof(meta -> 'onboarding') = 'object' then meta -> 'onboarding' else '{}' end
+        wanted_onboarding
     )
     on conflict (id) do nothing;
     return null;

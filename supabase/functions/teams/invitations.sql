@@ -113,9 +113,8 @@ declare
     created public.invitations;
 begin
     perform private.require_permission(create_invitation.organization_id, 'invitations.manage');
-    if invited_email !~ '^[^@\s]+@[^@\s]+$' then
-        raise exception using errcode = '22023', message = format('"%s" is not an email address', create_invitation.email);
-    end if;
+    -- the shape and bounds of invitations.email (22001, 22023), before anything reads the address
+    perform private.check_email(invited_email, 'email');
     select m.role into caller_role from public.team_members as m
     where m.organization_id = create_invitation.organization_id and m.user_id = caller;
     if create_invitation.role = 'owner' then

@@ -17,6 +17,8 @@ declare
     refused text[];
     beyond text[];
 begin
+    -- bounds first, on the array as given: a nested array would be flattened below (22023, 22004, 22001)
+    perform private.check_text_array(new.permissions, 'permissions', 64, 64);
     new.permissions := array(select distinct p from unnest(new.permissions) as p order by p);
     select array_agg(wanted.name) into refused
     from unnest(new.permissions) as wanted (name)
@@ -49,8 +51,9 @@ end;
 $$;
 
 comment on function private.tg_check_role_permissions() is
-'Trigger function: sorts and de-duplicates team_roles.permissions, refusing unknown or owner-only ones '
-'(22023) and, through the API, any added permission the caller does not hold (42501).';
+'Trigger function: refuses nested arrays and more than 64 items (22023), sorts and de-duplicates '
+'team_roles.permissions, refusing unknown or owner-only ones (22023) and, through the API, any '
+'added permission the caller does not hold (42501).';
 
 revoke execute on function private.tg_check_role_permissions() from public, anon, authenticated;
 

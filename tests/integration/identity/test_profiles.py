@@ -181,11 +181,43 @@ def test_profile_checks_still_apply_to_updates(api: PostgREST, db_url: str) -> N
     me = new_person(db_url, "me")
     with pytest.raises(PostgrestError) as caught:
         me.session(api).update("profiles", {"locale": "NOT A LOCALE"}, id=me.id)
-    assert caught.value.sqlstate == "23514"
+    assert (caught.value.sqlstate, caught.value.status) == ("22023", 400)
     with pytest.raises(PostgrestError) as caught:
         me.session(api).update("profiles", {"full_name": "x" * 201}, id=me.id)
-    assert caught.value.sqlstate == "23514"
+    assert (caught.value.sqlstate, caught.value.status) == ("22001", 400)
     assert profile_row(db_url, me.id)["locale"] == "en"
+
+
+@pytest.mark.parametrize(
+    ("timezone", "sqlstate"),
+    [
+        pytest.param("Mars/Base", "22023", id="unknown"),
+        pytest.param("Europe/" + "x" * 80, "22001", id="overlong"),
+        pytest.param("", "22023", id="empty"),
+        pytest.param("<+05>-05", "22023", id="posix-spec"),
+        pytest.param("x" * 10_240, "22001", id="10kB"),
+    ],
+)
+def test_an_invalid_timezone_is_refused_on_update(
+    api: PostgREST, db_url: str, timezone: str, sqlstate: str
+) -> None:
+    """The sign-up check (private.check_timezone) applies to every write: a PATCH gets 22xxx, HTTP 400."""
+    me = new_person(db_url, "me", {"full_name": "Me", "timezone": "Asia/Tokyo"})
+    with pytest.raises(PostgrestError) as caught:
+        me.session(api).update("profiles", {"timezone": timezone}, id=me.id)
+    assert (caught.value.sqlstate, caught.value.status) == (sqlstate, 400)
+    assert profile_row(db_url, me.id)["timezone"] == "Asia/Tokyo"
+    rows = me.session(api).update("profiles", {"timezone": "America/Argentina/Buenos_Aires"}, id=me.id)
+    assert rows[0]["timezone"] == "America/Argentina/Buenos_Aires"
+    assert me.session(api).update("profiles", {"timezone": "UTC"}, id=me.id)[0]["timezone"] == "UTC"
+
+
+def test_the_service_role_cannot_store_an_invalid_timezone_either(api: PostgREST, db_url: str) -> None:
+    me = new_person(db_url, "me")
+    with pytest.raises(PostgrestError) as caught:
+        api.service_role().update("profiles", {"timezone": "Mars/Base"}, id=me.id)
+    assert caught.value.sqlstate == "22023"
+    assert profile_row(db_url, me.id)["timezone"] == "UTC"
 
 
 def test_user_cannot_update_another_users_profile(api: PostgREST, db_url: str) -> None:

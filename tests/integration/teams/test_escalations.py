@@ -227,8 +227,19 @@ PRIVATE_CALL = re.compile(r"\bprivate\.([a-z_][a-z0-9_]*)\s*\(")
 def needed_private_functions(su: Superuser, role: str) -> set[str]:
     """Private functions `role` must be able to execute: those called by the public functions it
     may execute (thin security invoker wrappers run the private function as the caller), by the
-    policies that apply to it, and PostgREST's db-pre-request function."""
+    policies that apply to it, by the check constraints of the tables it may write, and
+    PostgREST's db-pre-request function; then, transitively, what those call when they are
+    security invoker (a security definer function calls on with its owner's rights)."""
     needed: set[str] = set()
+    constraints = su(
+        "select pg_get_constraintdef(c.oid) as expr from pg_constraint as c"
+        " join pg_class as t on t.oid = c.conrelid"
+        " where c.contype = 'c' and t.relnamespace = 'public'::regnamespace"
+        " and (has_table_privilege(%s, t.oid, 'insert') or has_any_column_privilege(%s, t.oid, 'update'))",
+        [role, role],
+    )
+    for row in constraints:
+        needed |= set(PRIVATE_CALL.findall(row["expr"]))
     wrappers = su(
         "select p.prosrc from pg_proc as p"
         " where p.pronamespace = 'public'::regnamespace and not p.prosecdef"
@@ -255,6 +266,19 @@ def needed_private_functions(su: Superuser, role: str) -> set[str]:
     for row in pre_request:
         needed.add(row["fn"].removeprefix("private."))
     needed.add("check_api_key")  # the documented db-pre-request function (docs/api/api_keys.md)
+    invoker = {
+        r["proname"]: r["prosrc"]
+        for r in su(
+            "select proname, prosrc from pg_proc where pronamespace = 'private'::regnamespace and not prosecdef"
+        )
+    }
+    frontier = set(needed)
+    while frontier:
+        calls = {
+            called for name in frontier if name in invoker for called in PRIVATE_CALL.findall(invoker[name])
+        }
+        frontier = calls - needed
+        needed |= frontier
     return needed
 
 
