@@ -306,6 +306,40 @@ def test_redact_secrets_keeps_keys_that_only_look_alike(team: Team, key: str) ->
     assert row["r"] == {key: "v"}
 
 
+def test_redact_secrets_reaches_nested_objects_and_arrays(team: Team) -> None:
+    data = {
+        "name": "Webhook",
+        "config": {"url": "https://example.com", "signing_secret": "s1", "auth": {"api_key": "k1"}},
+        "endpoints": [{"url": "a", "token": "t1"}, {"url": "b", "nested": [{"password": "p1"}]}, 7, "x"],
+        "tags": ["token", "key"],
+    }
+    (row,) = team.superuser("select private.redact_secrets(%s::jsonb) as r", [json.dumps(data)])
+    assert row["r"] == {
+        "name": "Webhook",
+        "config": {
+            "url": "https://example.com",
+            "signing_secret": "[redacted]",
+            "auth": {"api_key": "[redacted]"},
+        },
+        "endpoints": [
+            {"url": "a", "token": "[redacted]"},
+            {"url": "b", "nested": [{"password": "[redacted]"}]},
+            7,
+            "x",
+        ],
+        "tags": ["token", "key"],
+    }
+    assert "s1" not in json.dumps(row["r"])
+    assert "p1" not in json.dumps(row["r"])
+
+
+@pytest.mark.parametrize("value", ["[]", "{}", "3", '"token"', "null", '[{"key": 1}]'])
+def test_redact_secrets_keeps_the_shape_of_any_value(team: Team, value: str) -> None:
+    expected = {'[{"key": 1}]': [{"key": "[redacted]"}]}.get(value, json.loads(value))
+    (row,) = team.superuser("select private.redact_secrets(%s::jsonb) as r", [value])
+    assert row["r"] == expected
+
+
 def test_redact_secrets_is_not_callable_through_the_api(team: Team) -> None:
     for who in ("admin", "anon"):
         with pytest.raises(PostgrestError) as caught:
