@@ -10,11 +10,13 @@ authenticator, as PostgREST does.
 
 from __future__ import annotations
 
+import re
 import uuid
 
+import psycopg
 import pytest
 
-from tests.support.pg import superuser
+from tests.support.pg import REPO, superuser
 from tests.support.postgrest import PostgREST, Session, configured_pre_request, fails
 from tests.support.team import Person, new_person
 
@@ -190,3 +192,65 @@ def test_revocations_are_out_of_the_api(api: PostgREST, db_url: str, who: str) -
         "update private.settings set value = '3'",
     ):
         fails("42501", session.sql, query, method="POST")
+
+
+# =============================================================================================
+# the migration that configures PostgREST
+# =============================================================================================
+
+MIGRATION = REPO / "supabase/migrations/20261121120100_create_identity_session_revocations.sql"
+
+
+def configure_block() -> str:
+    """The migration's `do $pre_request$ ... $pre_request$;` block, run on its own below."""
+    match = re.search(r"^do \$pre_request\$.*?^\$pre_request\$;", MIGRATION.read_text(), re.S | re.M)
+    assert match
+    return match.group(0)
+
+
+def run_configure(db_url: str, *setup: str) -> tuple[str | None, list[str]]:
+    """Run the block after `setup`, in a transaction rolled back at the end (the role setting is
+    cluster-wide, and other tests rely on it); returns the setting it leaves and the warnings."""
+    warnings: list[str] = []
+    with psycopg.connect(db_url) as conn:
+        conn.add_notice_handler(lambda diag: warnings.append(diag.message_primary or ""))
+        for statement in setup:
+            conn.execute(statement)
+        conn.execute(configure_block())
+        conn.execute("reset role")
+        (value,) = conn.execute(
+            "select coalesce((select substr(c, length('pgrst.db_pre_request=') + 1)"
+            " from pg_db_role_setting as s, unnest(s.setconfig) as c"
+            " where s.setrole = 'authenticator'::regrole and s.setdatabase = 0"
+            " and c like 'pgrst.db\\_pre\\_request=%%'), '(unset)')"
+        ).fetchone()
+        conn.rollback()
+    return value, warnings
+
+
+def test_the_migration_replaces_the_former_api_key_check(db_url: str) -> None:
+    value, warnings = run_configure(
+        db_url, "alter role authenticator set pgrst.db_pre_request = 'private.check_api_key'"
+    )
+    assert (value, warnings) == ("private.check_request", [])
+
+
+def test_the_migration_leaves_a_pre_request_of_your_own(db_url: str) -> None:
+    value, warnings = run_configure(
+        db_url, "alter role authenticator set pgrst.db_pre_request = 'public.mine'"
+    )
+    assert value == "public.mine"
+    assert warnings == ["authenticator's pgrst.db_pre_request is public.mine, left as it is"]
+
+
+def test_the_migration_warns_where_it_may_not_configure_postgrest(db_url: str) -> None:
+    role = f"luneo_no_privilege_{uuid.uuid4().hex[:8]}"
+    value, warnings = run_configure(
+        db_url,
+        "alter role authenticator reset pgrst.db_pre_request",
+        f"create role {role} nologin",
+        f"set local role {role}",
+    )
+    assert value == "(unset)"
+    assert len(warnings) == 1
+    assert warnings[0].startswith("not allowed to set authenticator's pgrst.db_pre_request")
