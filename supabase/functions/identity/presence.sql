@@ -87,8 +87,6 @@ as $$
 declare
     profile public.profiles;
 begin
-    -- a revoked session (its user_sessions row deleted) is refused, never recorded again
-    perform private.check_session();
     update public.profiles as p
     set
         status = coalesce(set_status.status, 'online'),
