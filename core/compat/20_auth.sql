@@ -8,8 +8,10 @@
 -- Objects touched (this database only):
 --   schema    auth (marked 'luneo compat stand-in ...' so tools can tell it from real Supabase)
 --   type      auth.aal_level
---   tables    auth.users, auth.identities, auth.sessions: the columns, defaults, nullability,
---             constraints and indexes of GoTrue's tables; RLS enabled with no policy, owned by
+--   tables    auth.users, auth.identities, auth.sessions, auth.refresh_tokens: the columns,
+--             defaults, nullability, constraints and indexes of GoTrue's tables
+--             (refresh_tokens.session_id references sessions on delete cascade: deleting a
+--             session kills its refresh tokens); RLS enabled with no policy, owned by
 --             supabase_auth_admin, no privilege for anon, authenticated or service_role
 --   functions auth.uid(), auth.role(), auth.email(), auth.jwt(): Supabase's definitions
 --             (stable sql, no `set` clause so the planner can inline them), executable by
@@ -141,17 +143,43 @@ create index if not exists sessions_not_after_idx on auth.sessions (not_after de
 create index if not exists sessions_user_id_idx on auth.sessions (user_id);
 create index if not exists user_id_created_at_idx on auth.sessions (user_id, created_at);
 
+create table if not exists auth.refresh_tokens (
+    instance_id uuid,
+    id bigserial not null,
+    token varchar(255),
+    user_id varchar(255),
+    revoked boolean,
+    created_at timestamptz,
+    updated_at timestamptz,
+    parent varchar(255),
+    session_id uuid,
+    constraint refresh_tokens_pkey primary key (id),
+    constraint refresh_tokens_token_unique unique (token),
+    constraint refresh_tokens_session_id_fkey foreign key (session_id) references auth.sessions (id) on delete cascade
+);
+
+comment on table auth.refresh_tokens is
+'Refresh tokens of each session; deleting the session deletes them (luneo compat stand-in).';
+
+create index if not exists refresh_tokens_instance_id_idx on auth.refresh_tokens (instance_id);
+create index if not exists refresh_tokens_instance_id_user_id_idx on auth.refresh_tokens (instance_id, user_id);
+create index if not exists refresh_tokens_parent_idx on auth.refresh_tokens (parent);
+create index if not exists refresh_tokens_session_id_revoked_idx on auth.refresh_tokens (session_id, revoked);
+create index if not exists refresh_tokens_updated_at_idx on auth.refresh_tokens (updated_at desc);
+
 alter table auth.users enable row level security;
 alter table auth.identities enable row level security;
 alter table auth.sessions enable row level security;
+alter table auth.refresh_tokens enable row level security;
 
 alter table auth.users owner to supabase_auth_admin;
 alter table auth.identities owner to supabase_auth_admin;
 alter table auth.sessions owner to supabase_auth_admin;
+alter table auth.refresh_tokens owner to supabase_auth_admin;
 alter type auth.aal_level owner to supabase_auth_admin;
 
 -- Supabase grants the API roles nothing on these tables (and bypassrls alone opens nothing).
-revoke all on auth.users, auth.identities, auth.sessions from anon, authenticated, service_role;
+revoke all on auth.users, auth.identities, auth.sessions, auth.refresh_tokens from anon, authenticated, service_role;
 
 -- The request helpers. PostgREST >= 9 sets request.jwt.claims (one JSON document); the
 -- request.jwt.claim.* settings are the pre-9 form, still read first, as Supabase does.

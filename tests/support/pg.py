@@ -103,21 +103,30 @@ class Databases:
             query = sql.SQL("{} template {}").format(query, sql.Identifier(template))
         with Superuser(self.url) as su:
             su(query)
-            if template:  # `create database ... template` does not copy `alter database ... set`
+            if template:  # `create database ... template` copies neither `alter database ... set`
+                # nor `alter role ... in database ... set` (authenticator's pgrst.db_pre_request)
                 settings = su.tuples(
-                    "select unnest(s.setconfig) from pg_db_role_setting as s"
-                    " join pg_database as d on d.oid = s.setdatabase where d.datname = %s and s.setrole = 0",
+                    "select r.rolname, unnest(s.setconfig) from pg_db_role_setting as s"
+                    " join pg_database as d on d.oid = s.setdatabase"
+                    " left join pg_roles as r on r.oid = s.setrole where d.datname = %s",
                     [template],
                 )
-                for (setting,) in settings:
+                for role, setting in settings:
                     key, value = setting.split("=", 1)
                     items = [  # list settings keep their items: "$user", 'public', 'extensions'
                         sql.SQL(item) if item.startswith('"') else sql.Literal(item)
                         for item in value.split(", ")
                     ]
+                    target = (
+                        sql.SQL("database {}").format(sql.Identifier(name))
+                        if role is None
+                        else sql.SQL("role {} in database {}").format(
+                            sql.Identifier(role), sql.Identifier(name)
+                        )
+                    )
                     su(
-                        sql.SQL("alter database {} set {} = {}").format(
-                            sql.Identifier(name), sql.Identifier(key), sql.SQL(", ").join(items)
+                        sql.SQL("alter {} set {} = {}").format(
+                            target, sql.Identifier(key), sql.SQL(", ").join(items)
                         )
                     )
         self.created.append(name)

@@ -4,8 +4,10 @@ The one PostgREST request emulation of the repository: the tests, the concurrenc
 the benchmarks (bench/) all open requests with `begin_request`. Each request is one transaction
 (`read only` for GET and HEAD) whose first statement sets, with `set_config(..., true)`, the
 search path, the role and `request.jwt.claims`, `request.headers`, `request.method` and
-`request.path`, as PostgREST does; then the optional `db-pre-request` function runs, then the
-query. RPCs are called with named arguments converted from JSON by the function's own
+`request.path`, as PostgREST does; then the `db-pre-request` function runs, then the query.
+As PostgREST reads it from the database, the pre-request function is by default the one set on
+the `authenticator` role (`pgrst.db_pre_request`, for this database or for all), used when it
+exists in the database; `PostgREST(url, pre_request=None)` runs none. RPCs are called with named arguments converted from JSON by the function's own
 parameter types, as PostgREST does (`json_to_record`).
 """
 
@@ -118,13 +120,49 @@ def as_postgrest_error(exc: psycopg.Error, role: str) -> PostgrestError:
     )
 
 
-class PostgREST:
-    """Requests against one database, as anon, as a user or as service_role."""
+CONFIGURED = "configured"
 
-    def __init__(self, url: str, *, pre_request: str | None = None, schema: str = "public") -> None:
+CONFIGURED_PRE_REQUEST = r"""
+select c.value
+from pg_catalog.pg_db_role_setting as s
+cross join lateral (
+    select substr(setting, length('pgrst.db_pre_request=') + 1) as value
+    from unnest(s.setconfig) as setting
+    where setting like 'pgrst.db\_pre\_request=%%'
+) as c
+where
+    s.setrole = to_regrole('authenticator')
+    and s.setdatabase in (0, (select oid from pg_catalog.pg_database where datname = current_database()))
+    and to_regproc(c.value) is not null
+order by s.setdatabase desc
+limit 1
+"""
+
+
+def configured_pre_request(url: str) -> str | None:
+    """The db-pre-request function PostgREST would run: authenticator's `pgrst.db_pre_request`
+    (this database's setting first, then the cluster's), when that function exists here."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        row = conn.execute(CONFIGURED_PRE_REQUEST).fetchone()
+    return row[0] if row else None
+
+
+class PostgREST:
+    """Requests against one database, as anon, as a user or as service_role.
+
+    `pre_request`: the db-pre-request function; by default the one configured on `authenticator`
+    (`configured_pre_request`), looked up once; None runs none."""
+
+    def __init__(self, url: str, *, pre_request: str | None = CONFIGURED, schema: str = "public") -> None:
         self.url = url
-        self.pre_request = pre_request
+        self._pre_request = pre_request
         self.schema = schema
+
+    @property
+    def pre_request(self) -> str | None:
+        if self._pre_request == CONFIGURED:
+            self._pre_request = configured_pre_request(self.url)
+        return self._pre_request
 
     # who
 

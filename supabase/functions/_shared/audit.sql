@@ -3,9 +3,10 @@
 --
 -- Records actor (JWT sub and role), organisation, table, operation, and for updates only the
 -- columns that changed (old and new values; updated_at and last_used_at alone make no entry).
--- Columns whose name ends in hash, token, secret, password or key are written as "[redacted]".
--- The client's ip and user agent come from the request headers PostgREST sets (x-forwarded-for,
--- user-agent).
+-- Keys whose name ends in hash, token, secret, password or key, at any depth, are written as
+-- "[redacted]". The client's ip and user agent come from the request headers PostgREST sets: the
+-- x-forwarded-for entry the trusted proxy appended (private.request_ip(), trusted_proxy_hops in
+-- private.settings) and user-agent.
 -- Trigger argument 0 names the organisation column (default organization_id).
 --
 -- Binds no table: each audited table's feature file binds it, after every other after trigger
@@ -19,23 +20,51 @@
 
 create or replace function private.redact_secrets(data jsonb)
 returns jsonb
-language sql
+language plpgsql
 immutable
 strict
 set search_path = ''
 as $$
-    select coalesce(
-        jsonb_object_agg(
-            e.key,
-            case when e.key ~ '(^|_)(hash|token|secret|password|key)$' then '"[redacted]"'::jsonb else e.value end
-        ),
-        '{}'
-    )
-    from jsonb_each(redact_secrets.data) as e
+declare
+    redacted jsonb;
+begin
+    -- scalars are returned as they are; only objects and arrays are walked, to any depth
+    case jsonb_typeof(redact_secrets.data)
+        when 'object' then
+            select coalesce(
+                jsonb_object_agg(
+                    e.key,
+                    case
+                        when e.key ~ '(^|_)(hash|token|secret|password|key)$' then '"[redacted]"'::jsonb
+                        when jsonb_typeof(e.value) in ('object', 'array') then private.redact_secrets(e.value)
+                        else e.value
+                    end
+                ),
+                '{}'
+            ) into redacted
+            from jsonb_each(redact_secrets.data) as e;
+        when 'array' then
+            select coalesce(
+                jsonb_agg(
+                    case
+                        when jsonb_typeof(a.value) in ('object', 'array') then private.redact_secrets(a.value)
+                        else a.value
+                    end
+                    order by a.position
+                ),
+                '[]'
+            ) into redacted
+            from jsonb_array_elements(redact_secrets.data) with ordinality as a (value, position);
+        else
+            redacted := redact_secrets.data;
+    end case;
+    return redacted;
+end;
 $$;
 
 comment on function private.redact_secrets(jsonb) is
-'Replaces the values of secret-looking keys (…hash, …token, …secret, …password, …key) by "[redacted]".';
+'Replaces the values of secret-looking keys (…hash, …token, …secret, …password, …key) by "[redacted]", '
+'at any depth of nested objects and arrays.';
 
 revoke execute on function private.redact_secrets(jsonb) from public, anon, authenticated;
 
@@ -45,23 +74,36 @@ create or replace function private.request_ip()
 returns inet
 language plpgsql
 stable
+-- definer: reads private.settings (trusted_proxy_hops), which no API role can reach
+security definer
 set search_path = ''
 as $$
 declare
-    headers jsonb := nullif(current_setting('request.headers', true), '')::jsonb;
-    candidate text := btrim(split_part(
-        coalesce(headers ->> 'x-forwarded-for', headers ->> 'cf-connecting-ip', headers ->> 'x-real-ip', ''),
-        ',', 1
-    ));
+    forwarded text := nullif(current_setting('request.headers', true), '')::jsonb ->> 'x-forwarded-for';
+    entries text[];
+    hops integer;
 begin
-    return nullif(candidate, '')::inet;
-exception when invalid_text_representation then
+    if forwarded is null then
+        return null;
+    end if;
+    select s.value::integer into hops from private.settings as s where s.name = 'trusted_proxy_hops';
+    hops := coalesce(hops, 1);
+    entries := string_to_array(forwarded, ',');
+    -- entries left of the one the outermost trusted proxy added were written by the client
+    if hops < 1 or hops > cardinality(entries) then
+        return null;
+    end if;
+    return nullif(btrim(entries[cardinality(entries) - hops + 1]), '')::inet;
+exception when data_exception then
+    -- malformed headers or address: no address rather than an error
     return null;
 end;
 $$;
 
 comment on function private.request_ip() is
-'The client address of the current PostgREST request (first x-forwarded-for entry), or null.';
+'The client address of the current PostgREST request: the x-forwarded-for entry that many from the '
+'right that private.settings trusted_proxy_hops says (default 1: the address the API gateway appended), '
+'or null when missing or malformed. Other headers (cf-connecting-ip, x-real-ip) are client-writable and ignored.';
 
 revoke execute on function private.request_ip() from public, anon, authenticated;
 grant execute on function private.request_ip() to service_role;

@@ -6,6 +6,7 @@
 -- function that PostgREST exposes (POST /rpc/<name>). The checks, and the reason the private
 -- function is security definer, are in the private function.
 -- Errors (docs/errors.md): LU020 API key not found; the pre-request check answers PT401, PT429.
+-- check_api_key runs inside the one db-pre-request entry point, private.check_request() (_shared/request.sql).
 
 -- == create_api_key ==============================================================================
 

@@ -4,6 +4,7 @@
 -- Each private function is followed by its public wrapper: a thin security-invoker `language sql`
 -- function that PostgREST exposes (POST /rpc/<name>). The checks, and the reason the private
 -- function is security definer, are in the private function.
+-- Errors (docs/errors.md): PT401 heartbeat with a revoked session (sessions.sql).
 
 -- == heartbeat ===================================================================================
 
@@ -20,6 +21,8 @@ declare
     headers jsonb := nullif(current_setting('request.headers', true), '')::jsonb;
     profile public.profiles;
 begin
+    -- a revoked session (its user_sessions row deleted) is refused, never recorded again
+    perform private.check_session();
     update public.profiles as p
     set
         last_activity_at = pg_catalog.now(),
@@ -42,13 +45,16 @@ begin
             user_agent = coalesce(excluded.user_agent, s.user_agent),
             device_name = coalesce(excluded.device_name, s.device_name),
             device_type = coalesce(excluded.device_type, s.device_type);
+        -- again, now that a revocation committed meanwhile is visible: it rolls the row back
+        perform private.check_session();
     end if;
     return profile;
 end;
 $$;
 
 comment on function private.heartbeat(text, text) is
-'Marks the caller active (online unless a manual status is set) and records the current session.';
+'Marks the caller active (online unless a manual status is set) and records the current session; '
+'PT401 for a revoked session, which is not recorded again.';
 
 revoke execute on function private.heartbeat(text, text) from public, anon;
 grant execute on function private.heartbeat(text, text) to authenticated;

@@ -18,7 +18,8 @@ import pytest
 from tests.support.postgrest import PostgREST, PostgrestError, Session
 from tests.support.team import Team, make_team, new_person
 
-HEADERS = {"X-Forwarded-For": "203.0.113.7, 10.0.0.1", "User-Agent": "Luneo-Web/2.1 (Firefox)"}
+# the client wrote the first entry; the API gateway appended the address it saw (trusted_proxy_hops 1)
+HEADERS = {"X-Forwarded-For": "10.0.0.1, 203.0.113.7", "User-Agent": "Luneo-Web/2.1 (Firefox)"}
 
 
 def last_id(team: Team) -> int:
@@ -305,6 +306,40 @@ def test_redact_secrets_keeps_keys_that_only_look_alike(team: Team, key: str) ->
     assert row["r"] == {key: "v"}
 
 
+def test_redact_secrets_reaches_nested_objects_and_arrays(team: Team) -> None:
+    data = {
+        "name": "Webhook",
+        "config": {"url": "https://example.com", "signing_secret": "s1", "auth": {"api_key": "k1"}},
+        "endpoints": [{"url": "a", "token": "t1"}, {"url": "b", "nested": [{"password": "p1"}]}, 7, "x"],
+        "tags": ["token", "key"],
+    }
+    (row,) = team.superuser("select private.redact_secrets(%s::jsonb) as r", [json.dumps(data)])
+    assert row["r"] == {
+        "name": "Webhook",
+        "config": {
+            "url": "https://example.com",
+            "signing_secret": "[redacted]",
+            "auth": {"api_key": "[redacted]"},
+        },
+        "endpoints": [
+            {"url": "a", "token": "[redacted]"},
+            {"url": "b", "nested": [{"password": "[redacted]"}]},
+            7,
+            "x",
+        ],
+        "tags": ["token", "key"],
+    }
+    assert "s1" not in json.dumps(row["r"])
+    assert "p1" not in json.dumps(row["r"])
+
+
+@pytest.mark.parametrize("value", ["[]", "{}", "3", '"token"', "null", '[{"key": 1}]'])
+def test_redact_secrets_keeps_the_shape_of_any_value(team: Team, value: str) -> None:
+    expected = {'[{"key": 1}]': [{"key": "[redacted]"}]}.get(value, json.loads(value))
+    (row,) = team.superuser("select private.redact_secrets(%s::jsonb) as r", [value])
+    assert row["r"] == expected
+
+
 def test_redact_secrets_is_not_callable_through_the_api(team: Team) -> None:
     for who in ("admin", "anon"):
         with pytest.raises(PostgrestError) as caught:
@@ -317,7 +352,7 @@ def test_redact_secrets_is_not_callable_through_the_api(team: Team) -> None:
 # =============================================================================================
 
 
-def test_ip_is_the_first_forwarded_address_and_user_agent_is_kept(team: Team) -> None:
+def test_ip_is_the_gateway_appended_address_and_user_agent_is_kept(team: Team) -> None:
     since = last_id(team)
     as_admin(team).update("organizations", {"name": "Via Proxy"}, id=team.org_id)
     (entry,) = entries_since(team, since)
@@ -328,10 +363,14 @@ def test_ip_is_the_first_forwarded_address_and_user_agent_is_kept(team: Team) ->
 @pytest.mark.parametrize(
     ("headers", "ip"),
     [
-        ({"x-forwarded-for": "2001:db8::1, 10.0.0.1"}, "2001:db8::1"),
-        ({"x-real-ip": "198.51.100.9"}, "198.51.100.9"),
-        ({"cf-connecting-ip": "198.51.100.10", "x-real-ip": "198.51.100.9"}, "198.51.100.10"),
-        ({"x-forwarded-for": "not-an-ip, 10.0.0.1"}, None),
+        ({"x-forwarded-for": "10.0.0.1, 2001:db8::1"}, "2001:db8::1"),
+        ({"x-forwarded-for": "2001:db8::1"}, "2001:db8::1"),
+        # client-writable headers are not trusted
+        ({"x-real-ip": "198.51.100.9"}, None),
+        ({"cf-connecting-ip": "198.51.100.10", "x-real-ip": "198.51.100.9"}, None),
+        ({"x-forwarded-for": "10.0.0.1, not-an-ip"}, None),
+        ({"x-forwarded-for": "10.0.0.1,"}, None),
+        ({"x-forwarded-for": "198.51.100.7:4711"}, None),
         ({"x-forwarded-for": "999.1.2.3"}, None),
         ({"x-forwarded-for": ""}, None),
         ({}, None),

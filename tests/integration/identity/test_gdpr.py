@@ -18,7 +18,7 @@ from psycopg.types.json import Jsonb
 from tests.support.postgrest import PostgREST, PostgrestError, Session
 from tests.support.team import Person, Team, make_team, new_person
 
-HEADERS = {"X-Forwarded-For": "203.0.113.7, 10.0.0.1", "User-Agent": "Luneo-Web/2.1 (Firefox)"}
+HEADERS = {"X-Forwarded-For": "10.0.0.1, 203.0.113.7", "User-Agent": "Luneo-Web/2.1 (Firefox)"}
 ADDRESS = {"line1": "12 rue des Lilas", "city": "Lyon", "postcode": "69003", "country": "FR"}
 OTHER_ADDRESS = {"line1": "3 quai Saint-Vincent", "city": "Lyon", "postcode": "69001", "country": "FR"}
 

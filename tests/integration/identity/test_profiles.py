@@ -358,7 +358,7 @@ def sessions_of(url: str, user_id: uuid.UUID) -> list[dict]:
 def test_heartbeat_marks_online_and_records_the_session(api: PostgREST, db_url: str) -> None:
     me = new_person(db_url, "me")
     session = me.session(
-        api, headers={"X-Forwarded-For": "198.51.100.23, 10.0.0.1", "User-Agent": "Luneo/1.0 (Mac)"}
+        api, headers={"X-Forwarded-For": "10.0.0.1, 198.51.100.23", "User-Agent": "Luneo/1.0 (Mac)"}
     )
     profile = session.rpc("heartbeat", device_name="Camille's MacBook", device_type="desktop")
     assert profile["id"] == str(me.id)
