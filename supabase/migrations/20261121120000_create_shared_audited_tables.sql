@@ -8,7 +8,7 @@
 --          (supabase/policies/_shared/audit_logs.sql) checks both, and an entry of a table
 --          missing here is visible to the service role only. A feature that audits a new table
 --          adds its row here, in its own migration.
--- Touches: table private.audited_tables (new, filled for the six audited tables).
+-- Touches: table private.audited_tables (new, filled for the six audited tables) and its index.
 -- Destructive: no. Existing entries keep their content; who may read them narrows.
 
 create table private.audited_tables (
@@ -19,6 +19,8 @@ create table private.audited_tables (
 comment on table private.audited_tables is
 'The permission that guards each audited public table; reading its audit entries needs audit.read '
 'and this permission in the organisation. Tables missing here: entries visible to the service role only.';
+
+create index audited_tables_read_permission_idx on private.audited_tables (read_permission);
 
 insert into private.audited_tables (table_name, read_permission) values
 ('organizations', 'organization.read'),

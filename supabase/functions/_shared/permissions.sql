@@ -34,6 +34,7 @@ comment on function private.require_user() is
 
 -- called only from security definer functions, which run as their owner: no API role needs it
 revoke execute on function private.require_user() from public, anon, authenticated;
+grant execute on function private.require_user() to service_role;
 
 -- == organizations_with: the organisations where the caller holds a permission ===================
 
