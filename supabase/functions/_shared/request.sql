@@ -3,7 +3,7 @@
 --
 -- PostgREST runs it at the start of every request, after setting the role, the JWT claims and
 -- the headers (configured on the authenticator role by migration 20261121120100:
--- `alter role authenticator set pgrst.db_pre_request = 'private.check_request'`). It runs, in
+-- `alter role authenticator in database <db> set pgrst.db_pre_request = 'private.check_request'`). It runs, in
 -- order, the session check (identity: a signed-out session's tokens are refused) and the API
 -- key check (api_keys). Both are plpgsql, so they may be defined later in path order.
 -- Errors (docs/errors.md): PT401 (revoked session; invalid, revoked or expired API key), PT429.

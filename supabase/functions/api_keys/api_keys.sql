@@ -114,7 +114,7 @@ comment on function public.revoke_api_key(uuid) is
 revoke execute on function public.revoke_api_key(uuid) from public, anon;
 grant execute on function public.revoke_api_key(uuid) to authenticated;
 
--- == check_api_key: PostgREST db-pre-request =====================================================
+-- == check_api_key: part of the PostgREST db-pre-request ========================================
 
 create or replace function private.check_api_key()
 returns void
@@ -173,9 +173,10 @@ end;
 $$;
 
 comment on function private.check_api_key() is
-'PostgREST db-pre-request: with an x-api-key header, answers 401 (unknown, revoked, expired key) '
-'or 429 (over rate_limit this hour), counts the call, and exposes the key as luneo.api_key_id, '
-'luneo.organization_id and luneo.api_key_scopes. Read-only requests notify luneo_api_key_usage instead of writing.';
+'Part of the PostgREST db-pre-request (private.check_request): with an x-api-key header, answers '
+'401 (unknown, revoked, expired key) or 429 (over rate_limit this hour), counts the call, and '
+'exposes the key as luneo.api_key_id, luneo.organization_id and luneo.api_key_scopes. Read-only '
+'requests notify luneo_api_key_usage instead of writing.';
 
 revoke execute on function private.check_api_key() from public;
 grant execute on function private.check_api_key() to anon, authenticated, service_role;
