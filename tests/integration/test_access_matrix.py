@@ -360,6 +360,9 @@ AUDITED_ROWS: dict[str, Callable[[World, Org], Any]] = {
     "invitations": lambda world, org: world.insert(
         "invitations", {"organization_id": org.id, "email": f"invitee-{tag()}@example.com"}
     )["id"],
+    "products": lambda world, org: world.insert(
+        "products", {"organization_id": org.id, "sku": f"SKU-{tag()}", "name": "Ring", "price_amount": 9900}
+    )["id"],
 }
 
 
@@ -376,6 +379,40 @@ def audit_logs_insert(world: World, role: str, op: str) -> Action:
     org, marker = world.org(), f"forged-{tag()}"
     row = {"organization_id": org.id, "table_name": marker, "operation": "DELETE"}
     return Action("insert", "audit_logs", {"table_name": marker}, row)
+
+
+# --- products
+
+
+@scenario("products", "select", "update", "delete", "select_active")
+def products(world: World, role: str, op: str) -> Action:
+    # select_active: an active product of a brand the actor has nothing to do with
+    org = world.org(members=op != "select_active")
+    status = "active" if op == "select_active" else "draft"
+    row = world.insert(
+        "products",
+        {
+            "organization_id": org.id,
+            "sku": f"SKU-{tag()}",
+            "name": "Ring",
+            "price_amount": 9900,
+            "status": status,
+        },
+    )
+    return Action(kind_of(op), "products", {"id": row["id"]}, {"name": f"Renamed {tag()}"})
+
+
+@scenario("products", "insert")
+def products_insert(world: World, role: str, op: str) -> Action:
+    org, new_id = world.org(), uuid.uuid4()
+    row = {
+        "id": new_id,
+        "organization_id": org.id,
+        "sku": f"SKU-{tag()}",
+        "name": "Ring",
+        "price_amount": 9900,
+    }
+    return Action("insert", "products", {"id": new_id}, row)
 
 
 # --- orders
