@@ -363,7 +363,33 @@ AUDITED_ROWS: dict[str, Callable[[World, Org], Any]] = {
     "products": lambda world, org: world.insert(
         "products", {"organization_id": org.id, "sku": f"SKU-{tag()}", "name": "Ring", "price_amount": 9900}
     )["id"],
+    "ar_models": lambda world, org: ar_model(world, org)["id"],
+    "ar_experiences": lambda world, org: ar_experience(world, org)["id"],
 }
+
+
+def ar_model(world: World, org: Org) -> dict:
+    """A model of a new product of `org` (superuser)."""
+    product = world.insert(
+        "products", {"organization_id": org.id, "sku": f"SKU-{tag()}", "name": "Ring", "price_amount": 9900}
+    )
+    return world.insert(
+        "ar_models",
+        {
+            "organization_id": org.id,
+            "product_id": product["id"],
+            "name": "Ring",
+            "format": "glb",
+            "storage_path": f"{org.id}/{tag()}.glb",
+            "size_bytes": 1000,
+        },
+    )
+
+
+def ar_experience(world: World, org: Org, *, public: bool = False) -> dict:
+    model = ar_model(world, org)
+    row = {"organization_id": org.id, "ar_model_id": model["id"], "name": "Try it", "is_public": public}
+    return world.insert("ar_experiences", row)
 
 
 @scenario("audit_logs", *(f"select_{table}_entry" for table in AUDITED_ROWS))
@@ -413,6 +439,48 @@ def products_insert(world: World, role: str, op: str) -> Action:
         "price_amount": 9900,
     }
     return Action("insert", "products", {"id": new_id}, row)
+
+
+# --- ar_models, ar_experiences
+
+
+@scenario("ar_models", "select", "update", "delete")
+def ar_models(world: World, role: str, op: str) -> Action:
+    row = ar_model(world, world.org())
+    return Action(kind_of(op), "ar_models", {"id": row["id"]}, {"name": f"Renamed {tag()}"})
+
+
+@scenario("ar_models", "insert")
+def ar_models_insert(world: World, role: str, op: str) -> Action:
+    org, new_id = world.org(), uuid.uuid4()
+    product = world.insert(
+        "products", {"organization_id": org.id, "sku": f"SKU-{tag()}", "name": "Ring", "price_amount": 9900}
+    )
+    row = {
+        "id": new_id,
+        "organization_id": org.id,
+        "product_id": product["id"],
+        "name": "Ring",
+        "format": "usdz",
+        "storage_path": f"{org.id}/{tag()}.usdz",
+        "size_bytes": 1000,
+    }
+    return Action("insert", "ar_models", {"id": new_id}, row)
+
+
+@scenario("ar_experiences", "select", "update", "delete", "select_public")
+def ar_experiences(world: World, role: str, op: str) -> Action:
+    public = op == "select_public"
+    row = ar_experience(world, world.org(members=not public), public=public)
+    return Action(kind_of(op), "ar_experiences", {"id": row["id"]}, {"name": f"Renamed {tag()}"})
+
+
+@scenario("ar_experiences", "insert")
+def ar_experiences_insert(world: World, role: str, op: str) -> Action:
+    org, new_id = world.org(), uuid.uuid4()
+    model = ar_model(world, org)
+    row = {"id": new_id, "organization_id": org.id, "ar_model_id": model["id"], "name": "Try it"}
+    return Action("insert", "ar_experiences", {"id": new_id}, row)
 
 
 # --- orders

@@ -100,6 +100,8 @@ MAY_SUCCEED: dict[tuple[str, str], set[str]] = {
     ("create_invitation", "custom_role_id"): {"null"},
     # internationalised addresses (RFC 6531) are addresses
     ("create_invitation", "email"): {"combining", "rtl", "emoji"},
+    # a view with no duration, or one of zero seconds
+    ("record_ar_view", "session_seconds"): {"null", "zero"},
 }
 
 ALLOWED_CLASSES = ("22", "23", "LU")
@@ -172,6 +174,18 @@ class World:
             "create_invitation", organization_id=team.org_id, email="guest@example.com"
         )
         self.api_key = owner.rpc("create_api_key", organization_id=team.org_id, name="Existing")["api_key"]
+        (product,) = owner.insert(
+            "products", {"organization_id": team.org_id, "sku": "AR-1", "name": "Ring", "price_amount": 1}
+        )
+        (model,) = owner.insert(
+            "ar_models",
+            {"organization_id": team.org_id, "product_id": product["id"], "name": "Ring", "format": "glb",
+             "storage_path": f"{team.org_id}/ring.glb", "size_bytes": 1000},
+        )  # fmt: skip
+        self.ar_experience = owner.insert(
+            "ar_experiences",
+            {"organization_id": team.org_id, "ar_model_id": model["id"], "name": "Try it", "is_public": True},
+        )[0]
 
     def valid(self, rpc: str) -> dict[str, Any]:
         team, tag = self.team, uuid.uuid4().hex[:10]
@@ -205,6 +219,8 @@ class World:
                 "expires_at": None,
             },
             "revoke_api_key": lambda: {"api_key_id": self.api_key["id"]},
+            "get_ar_experience": lambda: {"slug": self.ar_experience["slug"]},
+            "record_ar_view": lambda: {"slug": self.ar_experience["slug"], "session_seconds": 30},
         }
         assert rpc in baselines, (
             f"public RPC {rpc} has no valid arguments in tests/integration/_shared/test_bad_input.py"
