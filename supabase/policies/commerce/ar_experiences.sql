@@ -1,4 +1,5 @@
--- Policies on public.ar_experiences. Declarative: `luneo db apply` drops every policy on the table, then runs this file.
+-- Policies on public.ar_experiences. Declarative: `luneo db apply` drops every policy on the table,
+-- then runs this file.
 -- Grants (in the migrations) already refuse the operations not listed here; anon has none: viewers
 -- reach a public experience through get_ar_experience(slug) only.
 
