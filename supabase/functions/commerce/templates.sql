@@ -157,7 +157,7 @@ begin
     locked := private.lock_visible_template(rate_template.template_id);
     insert into private.template_ratings as r (template_id, user_id, stars)
     values (locked, caller, rate_template.stars)
-    on conflict (template_id, user_id) do update
+    on conflict on constraint template_ratings_pkey do update
     set stars = excluded.stars, updated_at = pg_catalog.now();
     update public.templates as t
     set
