@@ -98,7 +98,7 @@ create table public.design_versions (
     organization_id uuid not null,
     design_id uuid not null,
     version integer not null check (version > 0),
-    data jsonb not null,
+    data jsonb not null default '{}',
     thumbnail text,
     created_by uuid references auth.users (id) on delete set null,
     created_at timestamptz not null default now(),
