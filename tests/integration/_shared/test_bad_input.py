@@ -172,6 +172,10 @@ class World:
             "create_invitation", organization_id=team.org_id, email="guest@example.com"
         )
         self.api_key = owner.rpc("create_api_key", organization_id=team.org_id, name="Existing")["api_key"]
+        self.design = owner.insert("designs", {"organization_id": team.org_id, "name": "Initials"})[0]
+        self.template = owner.insert(
+            "templates", {"organization_id": team.org_id, "name": "Monogram", "is_published": True}
+        )[0]
 
     def valid(self, rpc: str) -> dict[str, Any]:
         team, tag = self.team, uuid.uuid4().hex[:10]
@@ -205,6 +209,10 @@ class World:
                 "expires_at": None,
             },
             "revoke_api_key": lambda: {"api_key_id": self.api_key["id"]},
+            "restore_design_version": lambda: {"design_id": self.design["id"], "version": 1},
+            "record_template_view": lambda: {"template_id": self.template["id"]},
+            "record_template_download": lambda: {"template_id": self.template["id"]},
+            "rate_template": lambda: {"template_id": self.template["id"], "stars": 4},
         }
         assert rpc in baselines, (
             f"public RPC {rpc} has no valid arguments in tests/integration/_shared/test_bad_input.py"
