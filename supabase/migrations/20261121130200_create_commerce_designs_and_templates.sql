@@ -134,7 +134,8 @@ create table public.design_collections (
     unique (organization_id, id)
 );
 
-comment on table public.design_collections is 'A named group of designs of one organisation; a design may be in several.';
+comment on table public.design_collections is
+'A named group of designs of one organisation; a design may be in several.';
 
 create index design_collections_organization_id_idx on public.design_collections (organization_id, name);
 create index design_collections_created_by_idx on public.design_collections (created_by);

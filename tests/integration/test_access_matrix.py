@@ -363,10 +363,12 @@ AUDITED_ROWS: dict[str, Callable[[World, Org], Any]] = {
     "products": lambda world, org: world.insert(
         "products", {"organization_id": org.id, "sku": f"SKU-{tag()}", "name": "Ring", "price_amount": 9900}
     )["id"],
-    "designs": lambda world, org: world.insert("designs", {"organization_id": org.id, "name": "Initials"})["id"],
-    "templates": lambda world, org: world.insert("templates", {"organization_id": org.id, "name": "Monogram"})[
+    "designs": lambda world, org: world.insert("designs", {"organization_id": org.id, "name": "Initials"})[
         "id"
     ],
+    "templates": lambda world, org: world.insert(
+        "templates", {"organization_id": org.id, "name": "Monogram"}
+    )["id"],
 }
 
 
@@ -471,7 +473,9 @@ def designs(world: World, role: str, op: str) -> Action:
 @scenario("designs", "insert")
 def designs_insert(world: World, role: str, op: str) -> Action:
     org, new_id = world.org(), uuid.uuid4()
-    return Action("insert", "designs", {"id": new_id}, {"id": new_id, "organization_id": org.id, "name": "New"})
+    return Action(
+        "insert", "designs", {"id": new_id}, {"id": new_id, "organization_id": org.id, "name": "New"}
+    )
 
 
 @scenario("design_versions", "select", "update", "delete", "insert")
@@ -483,7 +487,9 @@ def design_versions(world: World, role: str, op: str) -> Action:
         row = {"id": new_id, "organization_id": org.id, "design_id": design["id"], "version": 2}
         return Action("insert", "design_versions", {"id": new_id}, row)
     (version,) = world.superuser("select id from public.design_versions where design_id = %s", [design["id"]])
-    return Action(kind_of(op), "design_versions", {"id": version["id"]}, {"thumbnail": f"{org.id}/{tag()}.png"})
+    return Action(
+        kind_of(op), "design_versions", {"id": version["id"]}, {"thumbnail": f"{org.id}/{tag()}.png"}
+    )
 
 
 @scenario("design_collections", "select", "update", "delete")
@@ -531,7 +537,9 @@ def templates(world: World, role: str, op: str) -> Action:
 @scenario("templates", "insert")
 def templates_insert(world: World, role: str, op: str) -> Action:
     org, new_id = world.org(), uuid.uuid4()
-    return Action("insert", "templates", {"id": new_id}, {"id": new_id, "organization_id": org.id, "name": "New"})
+    return Action(
+        "insert", "templates", {"id": new_id}, {"id": new_id, "organization_id": org.id, "name": "New"}
+    )
 
 
 @scenario(
@@ -577,7 +585,13 @@ def cliparts(world: World, role: str, op: str) -> Action:
 @scenario("cliparts", "insert")
 def cliparts_insert(world: World, role: str, op: str) -> Action:
     org, new_id = world.org(), uuid.uuid4()
-    row = {"id": new_id, "organization_id": org.id, "name": "Crown", "storage_path": "x/crown.png", "format": "png"}
+    row = {
+        "id": new_id,
+        "organization_id": org.id,
+        "name": "Crown",
+        "storage_path": "x/crown.png",
+        "format": "png",
+    }
     return Action("insert", "cliparts", {"id": new_id}, row)
 
 

@@ -1,8 +1,9 @@
--- Policies on public.cliparts. Declarative: `luneo db apply` drops every policy on the table, then runs this file.
+-- Policies on public.cliparts.
+-- Declarative: `luneo db apply` drops every policy on the table, then runs this file.
 -- Grants (in the migrations) already refuse anon and the operations not listed here.
 
 -- Read like templates: published ones by every signed-in user, all by members.
-create policy "signed-in users can read published cliparts"
+create policy "signed in users can read published cliparts"
 on public.cliparts for select to authenticated
 using (is_published);
 

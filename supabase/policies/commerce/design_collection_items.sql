@@ -1,4 +1,5 @@
--- Policies on public.design_collection_items. Declarative: `luneo db apply` drops every policy on the table, then runs this file.
+-- Policies on public.design_collection_items.
+-- Declarative: `luneo db apply` drops every policy on the table, then runs this file.
 -- Grants (in the migrations) already refuse anon and the operations not listed here.
 
 -- No update: an item is added or removed.

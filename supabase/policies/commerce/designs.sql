@@ -1,4 +1,5 @@
--- Policies on public.designs. Declarative: `luneo db apply` drops every policy on the table, then runs this file.
+-- Policies on public.designs.
+-- Declarative: `luneo db apply` drops every policy on the table, then runs this file.
 -- Grants (in the migrations) already refuse anon and the operations not listed here.
 
 create policy "members can read their organisation's designs"

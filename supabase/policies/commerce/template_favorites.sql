@@ -1,4 +1,5 @@
--- Policies on public.template_favorites. Declarative: `luneo db apply` drops every policy on the table, then runs this file.
+-- Policies on public.template_favorites.
+-- Declarative: `luneo db apply` drops every policy on the table, then runs this file.
 -- Grants (in the migrations) already refuse anon and the operations not listed here.
 
 -- No update: a favourite is added or removed.
@@ -12,7 +13,10 @@ create policy "users can add their own favourites"
 on public.template_favorites for insert to authenticated
 with check (
     user_id = (select auth.uid())
-    and exists (select 1 from public.templates as t where t.id = template_favorites.template_id)
+    and exists (
+        select 1 from public.templates as t
+        where t.id = template_favorites.template_id
+    )
 );
 
 create policy "users can remove their own favourites"

@@ -1,11 +1,12 @@
--- Policies on public.templates. Declarative: `luneo db apply` drops every policy on the table, then runs this file.
+-- Policies on public.templates.
+-- Declarative: `luneo db apply` drops every policy on the table, then runs this file.
 -- Grants (in the migrations) already refuse anon and the operations not listed here.
 
 -- Published templates are the gallery a brand shows its customers in the editor: every signed-in
 -- user may read them (anon may not: a template's data is the brand's work, and everything one does
 -- with it, saving a copy, a favourite, a rating, a counted view, needs a user). Members read all of
 -- their organisation's, drafts included.
-create policy "signed-in users can read published templates"
+create policy "signed in users can read published templates"
 on public.templates for select to authenticated
 using (is_published);
 

@@ -1,4 +1,5 @@
--- Policies on public.user_templates. Declarative: `luneo db apply` drops every policy on the table, then runs this file.
+-- Policies on public.user_templates.
+-- Declarative: `luneo db apply` drops every policy on the table, then runs this file.
 -- Grants (in the migrations) already refuse anon and the operations not listed here.
 
 create policy "users can read their own templates"
@@ -12,7 +13,10 @@ with check (
     user_id = (select auth.uid())
     and (
         template_id is null
-        or exists (select 1 from public.templates as t where t.id = user_templates.template_id)
+        or exists (
+            select 1 from public.templates as t
+            where t.id = user_templates.template_id
+        )
     )
 );
 

@@ -96,7 +96,9 @@ def test_restore_is_refused_without_designs_write_or_outside_the_organisation(te
     team.as_("designer").update("designs", {"data": Jsonb({"layers": [2]})}, id=made["id"])
     error = fails("42501", team.as_("viewer").rpc, "restore_design_version", design_id=made["id"], version=1)
     assert error.status == 403
-    error = fails("LU140", team.as_("outsider").rpc, "restore_design_version", design_id=made["id"], version=1)
+    error = fails(
+        "LU140", team.as_("outsider").rpc, "restore_design_version", design_id=made["id"], version=1
+    )
     assert error.status == 400
     fails("42501", team.as_("anon").rpc, "restore_design_version", design_id=made["id"], version=1)
     fails("LU141", team.as_("designer").rpc, "restore_design_version", design_id=made["id"], version=7)
@@ -131,9 +133,9 @@ def test_a_design_uses_a_product_of_its_own_organisation_only(team: Team) -> Non
     made = design(team, product_id=own["id"])
     assert made["product_id"] == own["id"]
     team.superuser("delete from public.products where id = %s", [own["id"]])
-    assert team.superuser("select product_id, organization_id from public.designs where id = %s", [made["id"]]) == [
-        {"product_id": None, "organization_id": team.org_id}
-    ]
+    assert team.superuser(
+        "select product_id, organization_id from public.designs where id = %s", [made["id"]]
+    ) == [{"product_id": None, "organization_id": team.org_id}]
 
 
 @pytest.mark.parametrize(
