@@ -3,13 +3,12 @@
 -- Grants (in the migrations) already refuse anon and the operations not listed here.
 
 -- Read like templates: published ones by every signed-in user, all by members.
-create policy "signed in users can read published cliparts"
+create policy "signed in users can read published cliparts and members all of their organisation's"
 on public.cliparts for select to authenticated
-using (is_published);
-
-create policy "members can read their organisation's cliparts"
-on public.cliparts for select to authenticated
-using (organization_id = any((select private.organizations_with('organization.read'))::uuid[]));
+using (
+    is_published
+    or organization_id = any((select private.organizations_with('organization.read'))::uuid[])
+);
 
 create policy "designers can create cliparts"
 on public.cliparts for insert to authenticated

@@ -6,13 +6,12 @@
 -- user may read them (anon may not: a template's data is the brand's work, and everything one does
 -- with it, saving a copy, a favourite, a rating, a counted view, needs a user). Members read all of
 -- their organisation's, drafts included.
-create policy "signed in users can read published templates"
+create policy "signed in users can read published templates and members all of their organisation's"
 on public.templates for select to authenticated
-using (is_published);
-
-create policy "members can read their organisation's templates"
-on public.templates for select to authenticated
-using (organization_id = any((select private.organizations_with('organization.read'))::uuid[]));
+using (
+    is_published
+    or organization_id = any((select private.organizations_with('organization.read'))::uuid[])
+);
 
 create policy "designers can create templates"
 on public.templates for insert to authenticated
