@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from psycopg.types.json import Jsonb
 
+from tests.support.concurrency import race
 from tests.support.postgrest import fails
 from tests.support.team import Team
 
@@ -198,3 +199,30 @@ def test_a_design_in_several_collections_of_its_organisation(team: Team) -> None
     assert team.as_("outsider").select("design_collection_items", design_id=made["id"]) == []
     assert designer.delete("design_collection_items", collection_id=second["id"], design_id=made["id"])
     assert len(team.as_("viewer").select("design_collection_items", design_id=made["id"])) == 1
+
+
+def test_concurrent_saves_number_their_versions_one_after_the_other(team: Team) -> None:
+    made = design(team)
+    sessions = [team.as_(who) for who in ("designer", "manager", "admin", "owner")] * 3
+    outcomes = race(
+        [
+            (lambda s=s, i=i: s.update("designs", {"data": Jsonb({"layers": [i]})}, id=made["id"]))
+            for i, s in enumerate(sessions)
+        ]
+    )
+    assert not [o for o in outcomes if isinstance(o, Exception)]
+    got = versions(team, made["id"])
+    assert [v["version"] for v in got] == list(range(1, len(sessions) + 2))
+    (row,) = team.superuser("select current_version, data from public.designs where id = %s", [made["id"]])
+    assert (row["current_version"], row["data"]) == (len(sessions) + 1, got[-1]["data"])
+
+
+def test_audit_records_design_changes_but_not_saves(team: Team) -> None:
+    made = design(team)
+    team.as_("designer").update("designs", {"data": Jsonb({"layers": [5]})}, id=made["id"])
+    team.as_("designer").update("designs", {"status": "completed"}, id=made["id"])
+    entries = team.as_("admin").sql(
+        "select operation from public.audit_logs where table_name = 'designs' and record_id = %s order by id",
+        [str(made["id"])],
+    )
+    assert [e["operation"] for e in entries] == ["INSERT", "UPDATE"]

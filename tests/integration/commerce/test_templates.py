@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from psycopg.types.json import Jsonb
 
+from tests.support.concurrency import race
 from tests.support.postgrest import fails
 from tests.support.team import Team, new_person
 
@@ -167,3 +168,30 @@ def test_bad_templates_are_refused_with_a_4xx(team: Team, values: dict, sqlstate
     made = template(team)
     assert fails(sqlstate, team.as_("designer").update, "templates", values, id=made["id"]).status == 400
     assert fails(sqlstate, template, team, **values).status == 400
+
+
+def test_concurrent_ratings_are_all_counted(team: Team) -> None:
+    made = template(team, is_published=True)
+    people = [new_person(team.url, "rater") for _ in range(8)]
+    stars = [1, 2, 3, 4, 5, 5, 4, 3]
+    outcomes = race(
+        [
+            (lambda p=p, n=n: p.session(team.api).rpc("rate_template", template_id=made["id"], stars=n))
+            for p, n in zip(people, stars, strict=True)
+        ]
+    )
+    assert not [o for o in outcomes if isinstance(o, Exception)]
+    got = counters(team, made["id"])
+    assert (got["rating_count"], got["rating_average"]) == (8, 3.38)
+
+
+def test_views_and_ratings_leave_the_audit_log_alone(team: Team) -> None:
+    made = template(team, is_published=True)
+    team.as_("outsider").rpc("record_template_view", template_id=made["id"])
+    team.as_("outsider").rpc("rate_template", template_id=made["id"], stars=3)
+    team.as_("designer").update("templates", {"name": "Renamed"}, id=made["id"])
+    entries = team.as_("admin").sql(
+        "select operation from public.audit_logs where table_name = 'templates' and record_id = %s order by id",
+        [str(made["id"])],
+    )
+    assert [e["operation"] for e in entries] == ["INSERT", "UPDATE"]
