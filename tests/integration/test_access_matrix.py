@@ -365,6 +365,12 @@ AUDITED_ROWS: dict[str, Callable[[World, Org], Any]] = {
     )["id"],
     "ar_models": lambda world, org: ar_model(world, org)["id"],
     "ar_experiences": lambda world, org: ar_experience(world, org)["id"],
+    "designs": lambda world, org: world.insert("designs", {"organization_id": org.id, "name": "Initials"})[
+        "id"
+    ],
+    "templates": lambda world, org: world.insert(
+        "templates", {"organization_id": org.id, "name": "Monogram"}
+    )["id"],
 }
 
 
@@ -521,6 +527,140 @@ def invoices_insert(world: World, role: str, op: str) -> Action:
     org, new_id = world.org(), uuid.uuid4()
     row = {"id": new_id, "organization_id": org.id, "number": f"LU-{tag()}", "amount_due": 4900}
     return Action("insert", "invoices", {"id": new_id}, row)
+
+
+# --- designs, design_versions, design_collections, design_collection_items
+
+
+@scenario("designs", "select", "update", "delete")
+def designs(world: World, role: str, op: str) -> Action:
+    row = world.insert("designs", {"organization_id": world.org().id, "name": "Initials"})
+    return Action(kind_of(op), "designs", {"id": row["id"]}, {"name": f"Renamed {tag()}"})
+
+
+@scenario("designs", "insert")
+def designs_insert(world: World, role: str, op: str) -> Action:
+    org, new_id = world.org(), uuid.uuid4()
+    return Action(
+        "insert", "designs", {"id": new_id}, {"id": new_id, "organization_id": org.id, "name": "New"}
+    )
+
+
+@scenario("design_versions", "select", "update", "delete", "insert")
+def design_versions(world: World, role: str, op: str) -> Action:
+    org = world.org()
+    design = world.insert("designs", {"organization_id": org.id, "name": "Initials"})
+    if op == "insert":
+        new_id = uuid.uuid4()
+        row = {"id": new_id, "organization_id": org.id, "design_id": design["id"], "version": 2}
+        return Action("insert", "design_versions", {"id": new_id}, row)
+    (version,) = world.superuser("select id from public.design_versions where design_id = %s", [design["id"]])
+    return Action(
+        kind_of(op), "design_versions", {"id": version["id"]}, {"thumbnail": f"{org.id}/{tag()}.png"}
+    )
+
+
+@scenario("design_collections", "select", "update", "delete")
+def design_collections(world: World, role: str, op: str) -> Action:
+    row = world.insert("design_collections", {"organization_id": world.org().id, "name": "Summer"})
+    return Action(kind_of(op), "design_collections", {"id": row["id"]}, {"name": f"Renamed {tag()}"})
+
+
+@scenario("design_collections", "insert")
+def design_collections_insert(world: World, role: str, op: str) -> Action:
+    org, new_id = world.org(), uuid.uuid4()
+    row = {"id": new_id, "organization_id": org.id, "name": "Gifts"}
+    return Action("insert", "design_collections", {"id": new_id}, row)
+
+
+@scenario("design_collection_items", "select", "insert", "delete")
+def design_collection_items(world: World, role: str, op: str) -> Action:
+    org = world.org()
+    design = world.insert("designs", {"organization_id": org.id, "name": "Initials"})
+    collection = world.insert("design_collections", {"organization_id": org.id, "name": "Summer"})
+    key = {"organization_id": org.id, "collection_id": collection["id"], "design_id": design["id"]}
+    if op != "insert":
+        world.insert("design_collection_items", key)
+    return Action(kind_of(op), "design_collection_items", key, dict(key))
+
+
+# --- templates, user_templates, template_favorites, cliparts
+
+
+def published_template(world: World) -> dict:
+    return world.insert(
+        "templates", {"organization_id": world.org(members=False).id, "name": "Gallery", "is_published": True}
+    )
+
+
+@scenario("templates", "select", "update", "delete", "select_published")
+def templates(world: World, role: str, op: str) -> Action:
+    if op == "select_published":
+        row = published_template(world)
+    else:
+        row = world.insert("templates", {"organization_id": world.org().id, "name": "Monogram"})
+    return Action(kind_of(op), "templates", {"id": row["id"]}, {"name": f"Renamed {tag()}"})
+
+
+@scenario("templates", "insert")
+def templates_insert(world: World, role: str, op: str) -> Action:
+    org, new_id = world.org(), uuid.uuid4()
+    return Action(
+        "insert", "templates", {"id": new_id}, {"id": new_id, "organization_id": org.id, "name": "New"}
+    )
+
+
+@scenario(
+    "user_templates", "select_own", "update_own", "delete_own", "select_other", "update_other", "delete_other"
+)
+def user_templates(world: World, role: str, op: str) -> Action:
+    user = world.user_id(role) if op.endswith("_own") else world.stranger.id
+    source = published_template(world)
+    row = world.insert("user_templates", {"user_id": user, "template_id": source["id"], "name": "My copy"})
+    return Action(kind_of(op), "user_templates", {"id": row["id"]}, {"name": f"Renamed {tag()}"})
+
+
+@scenario("user_templates", "insert")
+def user_templates_insert(world: World, role: str, op: str) -> Action:
+    new_id, source = uuid.uuid4(), published_template(world)
+    row = {"id": new_id, "user_id": world.user_id(role), "template_id": source["id"], "name": "My copy"}
+    return Action("insert", "user_templates", {"id": new_id}, row)
+
+
+@scenario("template_favorites", "select_own", "delete_own", "select_other", "delete_other", "insert")
+def template_favorites(world: World, role: str, op: str) -> Action:
+    user = world.stranger.id if op.endswith("_other") else world.user_id(role)
+    key = {"user_id": user, "template_id": published_template(world)["id"]}
+    if op != "insert":
+        world.insert("template_favorites", key)
+    return Action(kind_of(op), "template_favorites", key, dict(key))
+
+
+def clipart(world: World, org: Org, **values: Any) -> dict:
+    row = {"organization_id": org.id, "name": "Crown", "storage_path": f"{org.id}/crown.svg", "format": "svg"}
+    return world.insert("cliparts", row | values)
+
+
+@scenario("cliparts", "select", "update", "delete", "select_published")
+def cliparts(world: World, role: str, op: str) -> Action:
+    if op == "select_published":
+        row = clipart(world, world.org(members=False), is_published=True)
+    else:
+        row = clipart(world, world.org())
+    return Action(kind_of(op), "cliparts", {"id": row["id"]}, {"name": f"Renamed {tag()}"})
+
+
+@scenario("cliparts", "insert")
+def cliparts_insert(world: World, role: str, op: str) -> Action:
+    org, new_id = world.org(), uuid.uuid4()
+    row = {
+        "id": new_id,
+        "organization_id": org.id,
+        "name": "Crown",
+        "storage_path": "x/crown.png",
+        "format": "png",
+    }
+    return Action("insert", "cliparts", {"id": new_id}, row)
 
 
 # =============================================================================================

@@ -1,13 +1,18 @@
 -- Policies on public.products. Declarative: `luneo db apply` drops every policy on the table, then runs this file.
 -- Grants (in the migrations) already refuse the operations not listed here.
 
-create policy "everyone can read active products"
-on public.products for select to anon, authenticated
+-- one select policy per role (the advisor's multiple_permissive_policies): anon cannot call
+-- private.organizations_with, so anon gets its own
+create policy "anyone can read active products"
+on public.products for select to anon
 using (status = 'active');
 
-create policy "members can read their organisation's products"
+create policy "signed in users can read active products and members all of their organisation's"
 on public.products for select to authenticated
-using (organization_id = any((select private.organizations_with('organization.read'))::uuid[]));
+using (
+    status = 'active'
+    or organization_id = any((select private.organizations_with('organization.read'))::uuid[])
+);
 
 create policy "product managers can create products"
 on public.products for insert to authenticated

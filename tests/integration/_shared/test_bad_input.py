@@ -186,6 +186,10 @@ class World:
             "ar_experiences",
             {"organization_id": team.org_id, "ar_model_id": model["id"], "name": "Try it", "is_public": True},
         )[0]
+        self.design = owner.insert("designs", {"organization_id": team.org_id, "name": "Initials"})[0]
+        self.template = owner.insert(
+            "templates", {"organization_id": team.org_id, "name": "Monogram", "is_published": True}
+        )[0]
 
     def valid(self, rpc: str) -> dict[str, Any]:
         team, tag = self.team, uuid.uuid4().hex[:10]
@@ -221,6 +225,10 @@ class World:
             "revoke_api_key": lambda: {"api_key_id": self.api_key["id"]},
             "get_ar_experience": lambda: {"slug": self.ar_experience["slug"]},
             "record_ar_view": lambda: {"slug": self.ar_experience["slug"], "session_seconds": 30},
+            "restore_design_version": lambda: {"design_id": self.design["id"], "version": 1},
+            "record_template_view": lambda: {"template_id": self.template["id"]},
+            "record_template_download": lambda: {"template_id": self.template["id"]},
+            "rate_template": lambda: {"template_id": self.template["id"], "stars": 4},
         }
         assert rpc in baselines, (
             f"public RPC {rpc} has no valid arguments in tests/integration/_shared/test_bad_input.py"
