@@ -104,7 +104,7 @@ begin
     end loop;
     perform private.check_text(place_order.idempotency_key, 'idempotency_key', 100, 1, '^[A-Za-z0-9_.:-]+$');
     perform private.check_json_object(place_order.shipping_address, 'shipping_address', 4096);
-    perform private.check_text(place_order.customer_name, 'customer_name', 200);
+    perform private.check_text(place_order.customer_name, 'customer_name', 200, 1);
     if place_order.currency is not null and place_order.currency !~ '^[A-Z]{3}$' then
         raise exception using errcode = '22023', message = 'currency: an ISO 4217 code in upper case (EUR)';
     end if;

@@ -100,6 +100,11 @@ MAY_SUCCEED: dict[tuple[str, str], set[str]] = {
     ("create_invitation", "custom_role_id"): {"null"},
     # internationalised addresses (RFC 6531) are addresses
     ("create_invitation", "email"): {"combining", "rtl", "emoji"},
+    ("place_order", "idempotency_key"): {"null", "malformed-uuid"},  # "not-a-uuid" is a fine key
+    ("place_order", "shipping_address"): {"null"},
+    ("place_order", "currency"): {"null"},  # the products' currency
+    ("place_order", "customer_email"): {"null", "combining", "rtl", "emoji"},  # null: the signed-in address
+    ("place_order", "customer_name"): {"null"} | FREE_TEXT,
 }
 
 ALLOWED_CLASSES = ("22", "23", "LU")
@@ -172,6 +177,12 @@ class World:
             "create_invitation", organization_id=team.org_id, email="guest@example.com"
         )
         self.api_key = owner.rpc("create_api_key", organization_id=team.org_id, name="Existing")["api_key"]
+        (self.product,) = superuser(
+            team.url,
+            "insert into public.products (organization_id, sku, name, price_amount, stock, status)"
+            " values (%s, 'BAD-INPUT', 'Ring', 9900, 1000000, 'active') returning id",
+            [team.org_id],
+        )
 
     def valid(self, rpc: str) -> dict[str, Any]:
         team, tag = self.team, uuid.uuid4().hex[:10]
@@ -205,6 +216,15 @@ class World:
                 "expires_at": None,
             },
             "revoke_api_key": lambda: {"api_key_id": self.api_key["id"]},
+            "place_order": lambda: {
+                "organization_id": team.org_id,
+                "items": [{"product_id": str(self.product["id"]), "quantity": 1}],
+                "idempotency_key": f"key-{tag}",
+                "shipping_address": {"line1": "1 rue de la Paix", "country": "FR"},
+                "currency": "EUR",
+                "customer_email": f"client-{tag}@example.com",
+                "customer_name": "Client",
+            },
         }
         assert rpc in baselines, (
             f"public RPC {rpc} has no valid arguments in tests/integration/_shared/test_bad_input.py"
