@@ -477,7 +477,13 @@ def order_items_insert(world: World, role: str, op: str) -> Action:
     order, item = order_with_item(world, world.org())
     new_id = uuid.uuid4()
     row = {k: item[k] for k in ("organization_id", "product_id", "sku", "name", "currency")}
-    row |= {"id": new_id, "order_id": order["id"], "unit_price_amount": 1, "quantity": 1, "line_total_amount": 1}
+    row |= {
+        "id": new_id,
+        "order_id": order["id"],
+        "unit_price_amount": 1,
+        "quantity": 1,
+        "line_total_amount": 1,
+    }
     return Action("insert", "order_items", {"id": new_id}, row)
 
 
@@ -486,7 +492,9 @@ def order_status_history(world: World, role: str, op: str) -> Action:
     org = world.org(members=op != "select_own")
     customer = world.user_id(role) if op == "select_own" else None
     order = world.insert("orders", {"organization_id": org.id, "customer_id": customer})
-    (entry,) = world.superuser("select id from public.order_status_history where order_id = %s", [order["id"]])
+    (entry,) = world.superuser(
+        "select id from public.order_status_history where order_id = %s", [order["id"]]
+    )
     return Action(kind_of(op), "order_status_history", {"id": entry["id"]}, {"to_status": "paid"})
 
 

@@ -1,13 +1,18 @@
 -- Policies on public.products. Declarative: `luneo db apply` drops every policy on the table, then runs this file.
 -- Grants (in the migrations) already refuse the operations not listed here.
 
-create policy "everyone can read active products"
-on public.products for select to anon, authenticated
+-- one select policy per role (the advisor's multiple_permissive_policies): the storefront for
+-- anon; the storefront or their organisation's whole catalogue for members
+create policy "anon can read active products"
+on public.products for select to anon
 using (status = 'active');
 
-create policy "members can read their organisation's products"
+create policy "signed in users read active products and members their organisation's"
 on public.products for select to authenticated
-using (organization_id = any((select private.organizations_with('organization.read'))::uuid[]));
+using (
+    status = 'active'
+    or organization_id = any((select private.organizations_with('organization.read'))::uuid[])
+);
 
 create policy "product managers can create products"
 on public.products for insert to authenticated

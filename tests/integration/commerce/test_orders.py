@@ -70,9 +70,9 @@ def test_a_customer_places_an_order_priced_taxed_and_stocked_on_the_server(team:
     assert order["total_amount"] == order["subtotal_amount"] + order["tax_amount"]
     assert (stock_of(team, ring["id"]), stock_of(team, chain["id"])) == (3, 2)
     items = session.select("order_items", order_id=order["id"])
-    assert sorted((i["sku"], i["quantity"], i["unit_price_amount"], i["line_total_amount"]) for i in items) == sorted(
-        [(ring["sku"], 2, 9900, 19800), (chain["sku"], 1, 2550, 2550)]
-    )
+    assert sorted(
+        (i["sku"], i["quantity"], i["unit_price_amount"], i["line_total_amount"]) for i in items
+    ) == sorted([(ring["sku"], 2, 9900, 19800), (chain["sku"], 1, 2550, 2550)])
     history = session.select("order_status_history", order_id=order["id"])
     assert [(h["from_status"], h["to_status"], h["changed_by"]) for h in history] == [
         (None, "pending", person.id)
@@ -174,7 +174,9 @@ def test_the_customisation_is_checked_against_the_products_schema(team: Team) ->
     fails("22004", place, session, team, [{"product_id": ring["id"], "quantity": 1}])
     fails("22001", place, session, team,
           [{"product_id": ring["id"], "quantity": 1, "customisation": {"initials": "ABCD"}}])  # fmt: skip
-    order = place(session, team, [{"product_id": ring["id"], "quantity": 1, "customisation": {"initials": "CD"}}])
+    order = place(
+        session, team, [{"product_id": ring["id"], "quantity": 1, "customisation": {"initials": "CD"}}]
+    )
     (item,) = session.select("order_items", order_id=order["id"])
     assert item["customisation"] == {"initials": "CD"}
     assert stock_of(team, ring["id"]) == 9
@@ -218,7 +220,10 @@ def test_an_api_key_with_the_orders_scope_places_orders_for_its_organisation(
     order = place(session, team, items, customer_email="Client@Example.com", idempotency_key="k1")
     assert (order["customer_id"], order["customer_email"]) == (None, "client@example.com")
     assert order["api_key_id"] is not None
-    assert place(session, team, items, customer_email="client@example.com", idempotency_key="k1")["id"] == order["id"]
+    assert (
+        place(session, team, items, customer_email="client@example.com", idempotency_key="k1")["id"]
+        == order["id"]
+    )
     assert stock_of(team, ring["id"]) == 9
 
     read_only = gateway.anon(headers={"x-api-key": api_key(team, ["read"])})
@@ -285,7 +290,13 @@ def test_invalid_transitions_are_refused_whoever_writes(team: Team, path: list[s
 
 
 @pytest.mark.parametrize(
-    "path", [["cancelled"], ["paid", "cancelled"], ["paid", "refunded"], ["paid", "processing", "shipped", "refunded"]]
+    "path",
+    [
+        ["cancelled"],
+        ["paid", "cancelled"],
+        ["paid", "refunded"],
+        ["paid", "processing", "shipped", "refunded"],
+    ],
 )
 def test_cancelling_and_refunding_restock(team: Team, path: list[str]) -> None:
     order, ring, _ = order_for(team, quantity=3)

@@ -77,7 +77,9 @@ def test_the_same_idempotency_key_sent_twice_at_once_makes_one_order(team: Team)
         key = f"cart-{attempt}"
         results = race(
             [
-                lambda: session.rpc("place_order", organization_id=team.org_id, items=items, idempotency_key=key)
+                lambda k=key: session.rpc(
+                    "place_order", organization_id=team.org_id, items=items, idempotency_key=k
+                )
                 for _ in range(2)
             ]
         )
