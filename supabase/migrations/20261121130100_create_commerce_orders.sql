@@ -7,12 +7,14 @@
 --          (or per API key), the status machine pending -> paid -> processing -> shipped ->
 --          delivered plus cancelled and refunded (enforced by trigger, supabase/functions/commerce/
 --          orders.sql); the items with their price snapshot; the status history, written by
---          trigger only; VAT rates per country (basis points, EU standard rates seeded).
+--          trigger only; VAT rates per country (basis points, EU standard rates seeded); a flat
+--          shipping amount per organisation and currency.
 --          Existing orders are kept: their subtotal becomes their total, they get an order number
 --          in the year they were placed; the new bounds on their text and JSON columns are added
 --          `not valid` (checked on every new write, not on the rows already there).
 -- Touches: table public.orders (new columns, status check, constraints, indexes, grants);
---          tables public.order_items, public.order_status_history, public.tax_rates;
+--          tables public.order_items, public.order_status_history, public.tax_rates,
+--          public.shipping_rates;
 --          sequence private.order_number_seq; function private.next_order_number.
 -- Destructive: no (the status check is replaced by a wider one).
 
@@ -232,3 +234,30 @@ insert into public.tax_rates (country_code, rate_bp, name) values
 ('LV', 2100, 'VAT'), ('LT', 2100, 'VAT'), ('LU', 1700, 'TVA'), ('MT', 1800, 'VAT'), ('NL', 2100, 'BTW'),
 ('PL', 2300, 'VAT'), ('PT', 2300, 'IVA'), ('RO', 2100, 'VAT'), ('SK', 2300, 'VAT'), ('SI', 2200, 'VAT'),
 ('ES', 2100, 'IVA'), ('SE', 2500, 'VAT');
+
+-- =============================================================================================
+-- shipping rates
+-- =============================================================================================
+
+create table public.shipping_rates (
+    id uuid primary key default gen_random_uuid(),
+    organization_id uuid not null references public.organizations (id) on delete cascade,
+    currency text not null check (currency ~ '^[A-Z]{3}$'),
+    amount bigint not null check (amount between 0 and 100000000000),
+    created_at timestamptz not null default now(),
+    updated_at timestamptz not null default now(),
+    unique (organization_id, currency)
+);
+
+comment on table public.shipping_rates is
+'A brand''s flat shipping amount per currency (minor units), added to every order place_order() '
+'makes in that currency (0 without a row). Readable by everyone (the storefront shows it); written '
+'with products.manage.';
+
+alter table public.shipping_rates enable row level security;
+revoke all on public.shipping_rates from anon, authenticated;
+grant select on public.shipping_rates to anon, authenticated;
+grant insert (id, organization_id, currency, amount) on public.shipping_rates to authenticated;
+grant update (amount) on public.shipping_rates to authenticated;
+grant delete on public.shipping_rates to authenticated;
+grant all on public.shipping_rates to service_role;

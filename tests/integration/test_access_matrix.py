@@ -520,6 +520,20 @@ def tax_rates_insert(world: World, role: str, op: str) -> Action:
     return Action("insert", "tax_rates", {"country_code": code}, row)
 
 
+@scenario("shipping_rates", "select", "update", "delete")
+def shipping_rates(world: World, role: str, op: str) -> Action:
+    org = world.org()
+    row = world.insert("shipping_rates", {"organization_id": org.id, "currency": "EUR", "amount": 1500})
+    return Action(kind_of(op), "shipping_rates", {"id": row["id"]}, {"amount": 2500})
+
+
+@scenario("shipping_rates", "insert")
+def shipping_rates_insert(world: World, role: str, op: str) -> Action:
+    org, new_id = world.org(), uuid.uuid4()
+    row = {"id": new_id, "organization_id": org.id, "currency": "USD", "amount": 1500}
+    return Action("insert", "shipping_rates", {"id": new_id}, row)
+
+
 def next_country(world: World) -> str:
     """A two-letter code no rate uses yet (cells never share one)."""
     (row,) = world.superuser(

@@ -38,6 +38,7 @@ declare
     subtotal bigint := 0;
     rate integer := 0;
     tax bigint;
+    shipping bigint;
     order_currency text := place_order.currency;
     placed public.orders;
     max_items constant integer := 50;
@@ -162,6 +163,9 @@ begin
     where r.country_code = upper(place_order.shipping_address ->> 'country');
     rate := coalesce(rate, 0);
     tax := (subtotal * rate + 5000) / 10000;
+    select r.amount into shipping from public.shipping_rates as r
+    where r.organization_id = place_order.organization_id and r.currency = order_currency;
+    shipping := coalesce(shipping, 0);
 
     -- the order first: a concurrent call with the same key waits here, then returns the winner's
     insert into public.orders as o (
@@ -170,8 +174,8 @@ begin
         total_amount, idempotency_key
     ) values (
         place_order.organization_id, caller, key_id, email, place_order.customer_name,
-        place_order.shipping_address, 'pending', order_currency, subtotal, 0, rate, tax, 0,
-        subtotal + tax, place_order.idempotency_key
+        place_order.shipping_address, 'pending', order_currency, subtotal, 0, rate, tax, shipping,
+        subtotal + tax + shipping, place_order.idempotency_key
     )
     on conflict do nothing
     returning o.* into placed;
@@ -358,6 +362,11 @@ comment on function private.tg_derive_order_subtotal() is
 'Trigger _100_derive_subtotal on orders: a subtotal not given is total + discount - tax - shipping.';
 
 revoke execute on function private.tg_derive_order_subtotal() from public, anon, authenticated;
+
+-- == triggers on public.shipping_rates ==========================================================
+
+create or replace trigger _100_set_updated_at before update on public.shipping_rates
+for each row execute function private.tg_set_updated_at();
 
 -- == triggers on public.orders ===================================================================
 

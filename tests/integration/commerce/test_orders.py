@@ -323,3 +323,16 @@ def test_totals_must_add_up_even_for_the_service_role(team: Team) -> None:
     made = service.insert("orders", {"organization_id": team.org_id, "total_amount": 4200})[0]
     assert (made["subtotal_amount"], made["total_amount"]) == (4200, 4200)
     assert re.fullmatch(r"LUN-\d{4}-\d{6,}", made["order_number"])
+
+
+def test_the_brands_shipping_rate_for_the_currency_is_added(team: Team) -> None:
+    ring = product(team, price_amount=10000)
+    manager = team.as_("manager")
+    manager.insert("shipping_rates", {"organization_id": team.org_id, "currency": "EUR", "amount": 1500})
+    manager.insert("shipping_rates", {"organization_id": team.org_id, "currency": "USD", "amount": 900})
+    _, session = customer(team)
+    order = place(session, team, [{"product_id": ring["id"], "quantity": 1}], shipping_address=FR)
+    assert (order["subtotal_amount"], order["tax_amount"], order["shipping_amount"]) == (10000, 2000, 1500)
+    assert order["total_amount"] == 13500
+    fails("42501", team.as_("designer").insert, "shipping_rates",
+          {"organization_id": team.org_id, "currency": "GBP", "amount": 1})  # fmt: skip
