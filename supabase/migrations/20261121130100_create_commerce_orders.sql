@@ -8,13 +8,14 @@
 --          delivered plus cancelled and refunded (enforced by trigger, supabase/functions/commerce/
 --          orders.sql); the items with their price snapshot; the status history, written by
 --          trigger only; VAT rates per country (basis points, EU standard rates seeded); a flat
---          shipping amount per organisation and currency.
+--          shipping amount per organisation and currency; discount codes (percent or amount, a
+--          validity window, overall and per-customer limits, counted atomically).
 --          Existing orders are kept: their subtotal becomes their total, they get an order number
 --          in the year they were placed; the new bounds on their text and JSON columns are added
 --          `not valid` (checked on every new write, not on the rows already there).
 -- Touches: table public.orders (new columns, status check, constraints, indexes, grants);
 --          tables public.order_items, public.order_status_history, public.tax_rates,
---          public.shipping_rates;
+--          public.shipping_rates, public.discount_codes (and orders.discount_code_id);
 --          sequence private.order_number_seq; function private.next_order_number.
 -- Destructive: no (the status check is replaced by a wider one).
 
@@ -261,3 +262,58 @@ grant insert (id, organization_id, currency, amount) on public.shipping_rates to
 grant update (amount) on public.shipping_rates to authenticated;
 grant delete on public.shipping_rates to authenticated;
 grant all on public.shipping_rates to service_role;
+
+-- =============================================================================================
+-- discount codes
+-- =============================================================================================
+
+create table public.discount_codes (
+    id uuid primary key default gen_random_uuid(),
+    organization_id uuid not null references public.organizations (id) on delete cascade,
+    code text not null constraint discount_codes_code_check
+    check (private.check_text(code, 'code', 40, 3, '^[A-Z0-9_-]+$')),
+    kind text not null check (kind in ('percent', 'amount')),
+    percent_bp integer check (percent_bp between 1 and 10000),
+    amount bigint check (amount between 1 and 100000000000),
+    currency text check (currency ~ '^[A-Z]{3}$'),
+    valid_from timestamptz,
+    valid_until timestamptz,
+    max_uses integer check (max_uses between 1 and 1000000000),
+    max_uses_per_customer integer check (max_uses_per_customer between 1 and 1000000),
+    uses integer not null default 0 check (uses >= 0),
+    active boolean not null default true,
+    created_at timestamptz not null default now(),
+    updated_at timestamptz not null default now(),
+    unique (organization_id, code),
+    check (
+        (kind = 'percent' and percent_bp is not null and amount is null and currency is null)
+        or (kind = 'amount' and amount is not null and currency is not null and percent_bp is null)
+    ),
+    check (valid_until > valid_from)
+);
+
+comment on table public.discount_codes is
+'A brand''s discount codes: a percentage (basis points) or an amount in a currency, off the '
+'subtotal; a validity window; limits overall (max_uses, counted in uses by place_order, never '
+'beyond) and per customer. Managed with orders.manage.';
+comment on column public.discount_codes.uses is
+'Orders placed with the code and not cancelled; written by place_order() and the cancel trigger only.';
+
+alter table public.discount_codes enable row level security;
+revoke all on public.discount_codes from anon, authenticated;
+grant select on public.discount_codes to authenticated;
+grant insert (
+    id, organization_id, code, kind, percent_bp, amount, currency, valid_from, valid_until, max_uses,
+    max_uses_per_customer, active
+) on public.discount_codes to authenticated;
+grant update (
+    percent_bp, amount, currency, valid_from, valid_until, max_uses, max_uses_per_customer, active
+) on public.discount_codes to authenticated;
+grant delete on public.discount_codes to authenticated;
+grant all on public.discount_codes to service_role;
+
+alter table public.orders add column discount_code_id uuid references public.discount_codes (id) on delete set null;
+
+comment on column public.orders.discount_code_id is 'The discount code applied, if any.';
+
+create index orders_discount_code_id_idx on public.orders (discount_code_id, customer_id);

@@ -534,6 +534,30 @@ def shipping_rates_insert(world: World, role: str, op: str) -> Action:
     return Action("insert", "shipping_rates", {"id": new_id}, row)
 
 
+@scenario("discount_codes", "select", "update", "delete")
+def discount_codes(world: World, role: str, op: str) -> Action:
+    org = world.org()
+    row = world.insert(
+        "discount_codes",
+        {"organization_id": org.id, "code": "WELCOME", "kind": "percent", "percent_bp": 1000},
+    )
+    return Action(kind_of(op), "discount_codes", {"id": row["id"]}, {"active": False})
+
+
+@scenario("discount_codes", "insert")
+def discount_codes_insert(world: World, role: str, op: str) -> Action:
+    org, new_id = world.org(), uuid.uuid4()
+    row = {
+        "id": new_id,
+        "organization_id": org.id,
+        "code": "SPRING",
+        "kind": "amount",
+        "amount": 500,
+        "currency": "EUR",
+    }
+    return Action("insert", "discount_codes", {"id": new_id}, row)
+
+
 def next_country(world: World) -> str:
     """A two-letter code no rate uses yet (cells never share one)."""
     (row,) = world.superuser(

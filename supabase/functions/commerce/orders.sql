@@ -5,8 +5,9 @@
 -- Repeatable: re-applied by `luneo db apply` whenever this file changes.
 -- Errors (docs/errors.md): LU100 (product not found in the organisation), LU101 (product not on
 -- sale), LU102 (insufficient stock), LU103 (currency mismatch), LU104 (status change not
--- allowed); 22023, 22001, 22004 (malformed input); 42501 (not signed in, API key without the
--- orders scope or of another organisation).
+-- allowed), LU105 (discount code not found), LU106 (code not valid now), LU107 (code used up);
+-- 22023, 22001, 22004 (malformed input); 42501 (not signed in, API key without the orders scope
+-- or of another organisation).
 
 -- == place_order ==================================================================================
 
@@ -17,7 +18,8 @@ create or replace function private.place_order(
     shipping_address jsonb default null,
     currency text default null,
     customer_email text default null,
-    customer_name text default null
+    customer_name text default null,
+    discount_code text default null
 )
 returns public.orders
 language plpgsql
@@ -39,6 +41,9 @@ declare
     rate integer := 0;
     tax bigint;
     shipping bigint;
+    discount bigint := 0;
+    code_text text := upper(btrim(place_order.discount_code));
+    code public.discount_codes;
     order_currency text := place_order.currency;
     placed public.orders;
     max_items constant integer := 50;
@@ -113,6 +118,7 @@ begin
         email := nullif(lower((select auth.jwt()) ->> 'email'), '');
     end if;
     perform private.check_email(email, 'customer_email');
+    perform private.check_text(code_text, 'discount_code', 40, 3, '^[A-Z0-9_-]+$');
 
     -- a retry: the order this key already made
     if place_order.idempotency_key is not null then
@@ -158,11 +164,34 @@ begin
         raise exception using errcode = '22023', message = 'items: the order is too large';
     end if;
 
+    -- the discount code: found, in its window, in the order's currency (its limits are counted below)
+    if code_text is not null then
+        select c.* into code from public.discount_codes as c
+        where c.organization_id = place_order.organization_id and c.code = code_text and c.active;
+        if code.id is null then
+            raise exception using errcode = 'LU105', message = 'discount code not found',
+                detail = format('code=%s', code_text);
+        end if;
+        if (code.valid_from is not null and code.valid_from > pg_catalog.now())
+            or (code.valid_until is not null and code.valid_until <= pg_catalog.now()) then
+            raise exception using errcode = 'LU106', message = 'discount code not valid now',
+                detail = format('code=%s valid from %s until %s', code_text, code.valid_from, code.valid_until);
+        end if;
+        if code.kind = 'amount' and code.currency <> order_currency then
+            raise exception using errcode = 'LU103', message = 'currency mismatch',
+                detail = format('code=%s is in %s, the order is in %s', code_text, code.currency, order_currency);
+        end if;
+        discount := case
+            when code.kind = 'percent' then (subtotal * code.percent_bp + 5000) / 10000
+            else least(code.amount, subtotal)
+        end;
+    end if;
+
     -- tax on the destination (basis points, rounded half up, integers only)
     select r.rate_bp into rate from public.tax_rates as r
     where r.country_code = upper(place_order.shipping_address ->> 'country');
     rate := coalesce(rate, 0);
-    tax := (subtotal * rate + 5000) / 10000;
+    tax := ((subtotal - discount) * rate + 5000) / 10000;
     select r.amount into shipping from public.shipping_rates as r
     where r.organization_id = place_order.organization_id and r.currency = order_currency;
     shipping := coalesce(shipping, 0);
@@ -171,11 +200,11 @@ begin
     insert into public.orders as o (
         organization_id, customer_id, api_key_id, customer_email, customer_name, shipping_address,
         status, currency, subtotal_amount, discount_amount, tax_rate_bp, tax_amount, shipping_amount,
-        total_amount, idempotency_key
+        total_amount, idempotency_key, discount_code_id
     ) values (
         place_order.organization_id, caller, key_id, email, place_order.customer_name,
-        place_order.shipping_address, 'pending', order_currency, subtotal, 0, rate, tax, shipping,
-        subtotal + tax + shipping, place_order.idempotency_key
+        place_order.shipping_address, 'pending', order_currency, subtotal, discount, rate, tax, shipping,
+        subtotal - discount + tax + shipping, place_order.idempotency_key, code.id
     )
     on conflict do nothing
     returning o.* into placed;
@@ -186,6 +215,27 @@ begin
             and ((caller is not null and o.customer_id = caller and o.organization_id = place_order.organization_id)
                 or (key_id is not null and o.customer_id is null and o.api_key_id = key_id));
         return placed;
+    end if;
+
+    -- the code's limits: a conditional update takes the code's row (concurrent orders with the same
+    -- code queue here), then this customer's uses are counted with the others' committed
+    if code.id is not null then
+        update public.discount_codes as c set uses = c.uses + 1
+        where c.id = code.id and c.active and (c.max_uses is null or c.uses < c.max_uses);
+        if not found then
+            raise exception using errcode = 'LU107', message = 'discount code used up',
+                detail = format('code=%s', code_text);
+        end if;
+        if code.max_uses_per_customer is not null and (
+            select count(*) from public.orders as o
+            where
+                o.discount_code_id = code.id and o.status <> 'cancelled' and o.id <> placed.id
+                and ((caller is not null and o.customer_id = caller)
+                    or (caller is null and o.customer_email = email))
+        ) >= code.max_uses_per_customer then
+            raise exception using errcode = 'LU107', message = 'discount code used up',
+                detail = format('code=%s: at most %s uses per customer', code_text, code.max_uses_per_customer);
+        end if;
     end if;
 
     -- stock: one conditional update per tracked product, in id order (no deadlock between orders)
@@ -222,12 +272,12 @@ begin
 end;
 $$;
 
-comment on function private.place_order(uuid, jsonb, text, jsonb, text, text, text) is
+comment on function private.place_order(uuid, jsonb, text, jsonb, text, text, text, text) is
 'Places an order (see public.place_order): prices from the catalogue, tax from tax_rates, stock '
 'decremented atomically, one order per idempotency key.';
 
-revoke execute on function private.place_order(uuid, jsonb, text, jsonb, text, text, text) from public;
-grant execute on function private.place_order(uuid, jsonb, text, jsonb, text, text, text)
+revoke execute on function private.place_order(uuid, jsonb, text, jsonb, text, text, text, text) from public;
+grant execute on function private.place_order(uuid, jsonb, text, jsonb, text, text, text, text)
 to anon, authenticated, service_role;
 
 -- the RPC: POST /rpc/place_order
@@ -238,7 +288,8 @@ create or replace function public.place_order(
     shipping_address jsonb default null,
     currency text default null,
     customer_email text default null,
-    customer_name text default null
+    customer_name text default null,
+    discount_code text default null
 )
 returns public.orders
 language sql
@@ -248,18 +299,19 @@ set search_path = ''
 as $$
     select * from private.place_order(
         place_order.organization_id, place_order.items, place_order.idempotency_key,
-        place_order.shipping_address, place_order.currency, place_order.customer_email, place_order.customer_name
+        place_order.shipping_address, place_order.currency, place_order.customer_email, place_order.customer_name,
+        place_order.discount_code
     )
 $$;
 
-comment on function public.place_order(uuid, jsonb, text, jsonb, text, text, text) is
+comment on function public.place_order(uuid, jsonb, text, jsonb, text, text, text, text) is
 'Places an order with a brand as the signed-in customer, or as the brand''s server with an API key '
 '(orders scope): items [{product_id, quantity, customisation, design_id}], at most 50. Prices, tax and '
 'totals computed here; stock decremented atomically; the same idempotency_key returns the same order. '
 'LU100-LU103, 22023 (docs/api/commerce.md#rpc-place_order).';
 
-revoke execute on function public.place_order(uuid, jsonb, text, jsonb, text, text, text) from public;
-grant execute on function public.place_order(uuid, jsonb, text, jsonb, text, text, text)
+revoke execute on function public.place_order(uuid, jsonb, text, jsonb, text, text, text, text) from public;
+grant execute on function public.place_order(uuid, jsonb, text, jsonb, text, text, text, text)
 to anon, authenticated, service_role;
 
 -- == the status machine ==========================================================================
@@ -335,6 +387,11 @@ begin
             where p.id = line.product_id and p.track_stock;
         end loop;
     end if;
+    -- a cancelled order gives its discount code's use back (a refunded one keeps it)
+    if new.status = 'cancelled' and old.status <> 'cancelled' and new.discount_code_id is not null then
+        update public.discount_codes as c set uses = c.uses - 1
+        where c.id = new.discount_code_id and c.uses > 0;
+    end if;
     return null;
 end;
 $$;
@@ -362,6 +419,11 @@ comment on function private.tg_derive_order_subtotal() is
 'Trigger _100_derive_subtotal on orders: a subtotal not given is total + discount - tax - shipping.';
 
 revoke execute on function private.tg_derive_order_subtotal() from public, anon, authenticated;
+
+-- == triggers on public.discount_codes ==========================================================
+
+create or replace trigger _100_set_updated_at before update on public.discount_codes
+for each row execute function private.tg_set_updated_at();
 
 -- == triggers on public.shipping_rates ==========================================================
 

@@ -105,6 +105,7 @@ MAY_SUCCEED: dict[tuple[str, str], set[str]] = {
     ("place_order", "currency"): {"null"},  # the products' currency
     ("place_order", "customer_email"): {"null", "combining", "rtl", "emoji"},  # null: the signed-in address
     ("place_order", "customer_name"): {"null"} | FREE_TEXT,
+    ("place_order", "discount_code"): {"null"},
 }
 
 ALLOWED_CLASSES = ("22", "23", "LU")
@@ -183,6 +184,11 @@ class World:
             " values (%s, 'BAD-INPUT', 'Ring', 9900, 1000000, 'active') returning id",
             [team.org_id],
         )
+        superuser(
+            team.url,
+            "insert into public.discount_codes (organization_id, code, kind, percent_bp) values (%s, 'WELCOME', 'percent', 1000)",
+            [team.org_id],
+        )
 
     def valid(self, rpc: str) -> dict[str, Any]:
         team, tag = self.team, uuid.uuid4().hex[:10]
@@ -224,6 +230,7 @@ class World:
                 "currency": "EUR",
                 "customer_email": f"client-{tag}@example.com",
                 "customer_name": "Client",
+                "discount_code": "WELCOME",
             },
         }
         assert rpc in baselines, (

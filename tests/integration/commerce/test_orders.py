@@ -336,3 +336,71 @@ def test_the_brands_shipping_rate_for_the_currency_is_added(team: Team) -> None:
     assert order["total_amount"] == 13500
     fails("42501", team.as_("designer").insert, "shipping_rates",
           {"organization_id": team.org_id, "currency": "GBP", "amount": 1})  # fmt: skip
+
+
+# --- discount codes
+
+
+def code(team: Team, **values: Any) -> dict:
+    row = {"organization_id": team.org_id, "code": "WELCOME", "kind": "percent", "percent_bp": 1000} | values
+    return team.as_("manager").insert("discount_codes", row)[0]
+
+
+def test_a_percent_code_comes_off_the_subtotal_before_tax(team: Team) -> None:
+    ring = product(team, price_amount=10000)
+    code(team, code="TEN")
+    _, session = customer(team)
+    order = place(
+        session, team, [{"product_id": ring["id"], "quantity": 1}], shipping_address=FR, discount_code="ten"
+    )
+    assert (order["subtotal_amount"], order["discount_amount"], order["tax_amount"]) == (10000, 1000, 1800)
+    assert order["total_amount"] == 10800
+    assert order["discount_code_id"] is not None
+
+
+def test_an_amount_code_never_exceeds_the_subtotal_and_must_match_the_currency(team: Team) -> None:
+    ring = product(team, price_amount=300)
+    code(team, code="BIG", kind="amount", percent_bp=None, amount=500, currency="EUR")
+    code(team, code="DOLLARS", kind="amount", percent_bp=None, amount=100, currency="USD")
+    _, session = customer(team)
+    order = place(session, team, [{"product_id": ring["id"], "quantity": 1}], discount_code="BIG")
+    assert (order["discount_amount"], order["total_amount"]) == (300, 0)
+    fails("LU103", place, session, team, [{"product_id": ring["id"], "quantity": 1}], discount_code="DOLLARS")
+
+
+@pytest.mark.parametrize(
+    ("values", "sqlstate"),
+    [
+        ({"code": "OTHER"}, "LU105"),
+        ({"active": False}, "LU105"),
+        ({"valid_until": "2000-01-01T00:00:00Z", "valid_from": "1999-01-01T00:00:00Z"}, "LU106"),
+        ({"valid_from": "2999-01-01T00:00:00Z"}, "LU106"),
+    ],
+)
+def test_unknown_expired_and_future_codes_are_refused(team: Team, values: dict, sqlstate: str) -> None:
+    ring = product(team, stock=5)
+    code(team, **values)
+    _, session = customer(team)
+    before = count(team, "orders")
+    fails(
+        sqlstate, place, session, team, [{"product_id": ring["id"], "quantity": 1}], discount_code="WELCOME"
+    )
+    assert (count(team, "orders"), stock_of(team, ring["id"])) == (before, 5)
+
+
+def test_usage_limits_overall_and_per_customer_and_a_cancel_gives_the_use_back(team: Team) -> None:
+    ring = product(team, stock=50)
+    made = code(team, max_uses=3, max_uses_per_customer=1)
+    items = [{"product_id": ring["id"], "quantity": 1}]
+    _, first = customer(team)
+    order = place(first, team, items, discount_code="WELCOME")
+    fails("LU107", place, first, team, items, discount_code="WELCOME")  # once per customer
+    place(customer(team)[1], team, items, discount_code="WELCOME")
+    place(customer(team)[1], team, items, discount_code="WELCOME")
+    fails("LU107", place, customer(team)[1], team, items, discount_code="WELCOME")  # 3 uses overall
+    uses = "select uses from public.discount_codes where id = %s"
+    assert team.superuser(uses, [made["id"]]) == [{"uses": 3}]
+    set_status(team.as_("manager"), order, "cancelled")
+    assert team.superuser(uses, [made["id"]]) == [{"uses": 2}]
+    place(first, team, items, discount_code="WELCOME")  # their cancelled order no longer counts
+    assert stock_of(team, ring["id"]) == 50 - 4

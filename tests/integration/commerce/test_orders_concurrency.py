@@ -91,3 +91,29 @@ def test_the_same_idempotency_key_sent_twice_at_once_makes_one_order(team: Team)
         [team.org_id, product],
     )
     assert (row["stock"], row["orders"]) == (0, 5)
+
+
+def test_a_code_with_10_uses_is_used_exactly_10_times_by_40_concurrent_buyers(team: Team) -> None:
+    product = active_product(team, stock=1000)
+    team.superuser(
+        "insert into public.discount_codes (organization_id, code, kind, percent_bp, max_uses)"
+        " values (%s, 'RUSH', 'percent', 500, 10)",
+        [team.org_id],
+    )
+    items = [{"product_id": product, "quantity": 1}]
+    buyers = [new_person(team.url, "buyer").session(team.api) for _ in range(40)]
+    results = race(
+        [
+            lambda s=s: s.rpc("place_order", organization_id=team.org_id, items=items, discount_code="RUSH")
+            for s in buyers
+        ]
+    )
+    assert sum(not isinstance(r, PostgrestError) for r in results) == 10
+    assert {r.sqlstate for r in results if isinstance(r, PostgrestError)} == {"LU107"}
+    (row,) = team.superuser("select uses from public.discount_codes where code = 'RUSH'")
+    assert row["uses"] == 10
+    assert stock_of_product(team, product) == 990
+
+
+def stock_of_product(team: Team, product: str) -> int:
+    return team.superuser("select stock from public.products where id = %s", [product])[0]["stock"]
