@@ -501,7 +501,7 @@ def orders(world: World, role: str, op: str) -> Action:
 
 @scenario("orders", "select_own")
 def orders_select_own(world: World, role: str, op: str) -> Action:
-    other_brand = world.org(members=False)  # customers get these through export_my_data(), not the table
+    other_brand = world.org(members=False)
     row = world.insert("orders", {"organization_id": other_brand.id, "customer_id": world.user_id(role)})
     return Action("select", "orders", {"id": row["id"]})
 
@@ -510,6 +510,136 @@ def orders_select_own(world: World, role: str, op: str) -> Action:
 def orders_insert(world: World, role: str, op: str) -> Action:
     org, new_id = world.org(), uuid.uuid4()
     return Action("insert", "orders", {"id": new_id}, {"id": new_id, "organization_id": org.id})
+
+
+def order_with_item(world: World, org: Org, customer_id: uuid.UUID | None = None) -> tuple[dict, dict]:
+    made = world.insert(
+        "products",
+        {"organization_id": org.id, "sku": f"SKU-{tag()}", "name": "Ring", "price_amount": 9900},
+    )
+    order = world.insert(
+        "orders", {"organization_id": org.id, "customer_id": customer_id, "total_amount": 9900}
+    )
+    item = world.insert(
+        "order_items",
+        {
+            "order_id": order["id"],
+            "organization_id": org.id,
+            "product_id": made["id"],
+            "sku": made["sku"],
+            "name": "Ring",
+            "unit_price_amount": 9900,
+            "quantity": 1,
+            "line_total_amount": 9900,
+            "currency": "EUR",
+        },
+    )
+    return order, item
+
+
+@scenario("order_items", "select", "update", "delete", "select_own")
+def order_items(world: World, role: str, op: str) -> Action:
+    if op == "select_own":
+        _, item = order_with_item(world, world.org(members=False), world.user_id(role))
+    else:
+        _, item = order_with_item(world, world.org())
+    return Action(kind_of(op), "order_items", {"id": item["id"]}, {"quantity": 2, "line_total_amount": 19800})
+
+
+@scenario("order_items", "insert")
+def order_items_insert(world: World, role: str, op: str) -> Action:
+    order, item = order_with_item(world, world.org())
+    new_id = uuid.uuid4()
+    row = {k: item[k] for k in ("organization_id", "product_id", "sku", "name", "currency")}
+    row |= {
+        "id": new_id,
+        "order_id": order["id"],
+        "unit_price_amount": 1,
+        "quantity": 1,
+        "line_total_amount": 1,
+    }
+    return Action("insert", "order_items", {"id": new_id}, row)
+
+
+@scenario("order_status_history", "select", "update", "delete", "select_own")
+def order_status_history(world: World, role: str, op: str) -> Action:
+    org = world.org(members=op != "select_own")
+    customer = world.user_id(role) if op == "select_own" else None
+    order = world.insert("orders", {"organization_id": org.id, "customer_id": customer})
+    (entry,) = world.superuser(
+        "select id from public.order_status_history where order_id = %s", [order["id"]]
+    )
+    return Action(kind_of(op), "order_status_history", {"id": entry["id"]}, {"to_status": "paid"})
+
+
+@scenario("order_status_history", "insert")
+def order_status_history_insert(world: World, role: str, op: str) -> Action:
+    org = world.org()
+    order = world.insert("orders", {"organization_id": org.id})
+    row = {"order_id": order["id"], "organization_id": org.id, "to_status": f"forged-{tag()}"}
+    return Action("insert", "order_status_history", {"to_status": row["to_status"]}, row)
+
+
+@scenario("tax_rates", "select", "update", "delete")
+def tax_rates(world: World, role: str, op: str) -> Action:
+    code = next_country(world)
+    world.insert("tax_rates", {"country_code": code, "rate_bp": 1000, "name": "Test VAT"})
+    return Action(kind_of(op), "tax_rates", {"country_code": code}, {"rate_bp": 1100})
+
+
+@scenario("tax_rates", "insert")
+def tax_rates_insert(world: World, role: str, op: str) -> Action:
+    code = next_country(world)
+    row = {"country_code": code, "rate_bp": 1000, "name": "Test VAT"}
+    return Action("insert", "tax_rates", {"country_code": code}, row)
+
+
+@scenario("shipping_rates", "select", "update", "delete")
+def shipping_rates(world: World, role: str, op: str) -> Action:
+    org = world.org()
+    row = world.insert("shipping_rates", {"organization_id": org.id, "currency": "EUR", "amount": 1500})
+    return Action(kind_of(op), "shipping_rates", {"id": row["id"]}, {"amount": 2500})
+
+
+@scenario("shipping_rates", "insert")
+def shipping_rates_insert(world: World, role: str, op: str) -> Action:
+    org, new_id = world.org(), uuid.uuid4()
+    row = {"id": new_id, "organization_id": org.id, "currency": "USD", "amount": 1500}
+    return Action("insert", "shipping_rates", {"id": new_id}, row)
+
+
+@scenario("discount_codes", "select", "update", "delete")
+def discount_codes(world: World, role: str, op: str) -> Action:
+    org = world.org()
+    row = world.insert(
+        "discount_codes",
+        {"organization_id": org.id, "code": "WELCOME", "kind": "percent", "percent_bp": 1000},
+    )
+    return Action(kind_of(op), "discount_codes", {"id": row["id"]}, {"active": False})
+
+
+@scenario("discount_codes", "insert")
+def discount_codes_insert(world: World, role: str, op: str) -> Action:
+    org, new_id = world.org(), uuid.uuid4()
+    row = {
+        "id": new_id,
+        "organization_id": org.id,
+        "code": "SPRING",
+        "kind": "amount",
+        "amount": 500,
+        "currency": "EUR",
+    }
+    return Action("insert", "discount_codes", {"id": new_id}, row)
+
+
+def next_country(world: World) -> str:
+    """A two-letter code no rate uses yet (cells never share one)."""
+    (row,) = world.superuser(
+        "select c from (select chr(65 + a) || chr(65 + b) as c from generate_series(0, 25) as a,"
+        " generate_series(0, 25) as b) as codes"
+        " where c not in (select country_code from public.tax_rates) order by random() limit 1"
+    )
+    return row["c"]
 
 
 # --- invoices

@@ -1,8 +1,448 @@
--- Orders: the triggers on public.orders. The commerce work (placement, stock, totals) adds its
--- functions here, each followed by its public wrapper.
+-- Orders: placing an order (prices, tax and stock on the server only), the status machine, the
+-- status history, restocking; and the triggers on public.orders. The tables are in migrations
+-- 20261121100300_create_shared_audit_logs_and_billing_records.sql and
+-- 20261121130100_create_commerce_orders.sql.
 -- Repeatable: re-applied by `luneo db apply` whenever this file changes.
+-- Errors (docs/errors.md): LU100 (product not found in the organisation), LU101 (product not on
+-- sale), LU102 (insufficient stock), LU103 (currency mismatch), LU104 (status change not
+-- allowed), LU105 (discount code not found), LU106 (code not valid now), LU107 (code used up);
+-- 22023, 22001, 22004 (malformed input); 42501 (not signed in, API key without the orders scope
+-- or of another organisation).
+
+-- == place_order ==================================================================================
+
+create or replace function private.place_order(
+    organization_id uuid,
+    items jsonb,
+    idempotency_key text default null,
+    shipping_address jsonb default null,
+    currency text default null,
+    customer_email text default null,
+    customer_name text default null,
+    discount_code text default null
+)
+returns public.orders
+language plpgsql
+volatile
+-- definer: customers and API keys may not read draft products, write orders, items or stock
+security definer
+set search_path = ''
+as $$
+declare
+    caller uuid := (select auth.uid());
+    key_id uuid;
+    key_scopes text[];
+    key_organization uuid;
+    email text := lower(place_order.customer_email);
+    item jsonb;
+    line record;
+    wanted record;
+    subtotal bigint := 0;
+    rate integer := 0;
+    tax bigint;
+    shipping bigint;
+    discount bigint := 0;
+    code_text text := upper(btrim(place_order.discount_code));
+    code public.discount_codes;
+    order_currency text := place_order.currency;
+    placed public.orders;
+    max_items constant integer := 50;
+begin
+    -- who: an API key with the orders scope (its own organisation), else a signed-in customer
+    if nullif(current_setting('luneo.api_key_id', true), '') is not null then
+        select k.id, k.scopes, k.organization_id into key_id, key_scopes, key_organization
+        from public.api_keys as k
+        where k.id = current_setting('luneo.api_key_id', true)::uuid and k.revoked_at is null;
+        if key_id is null or not ('orders' = any(key_scopes)) then
+            raise exception using errcode = '42501', message = 'this API key lacks the orders scope',
+                hint = 'Create a key with the orders scope.';
+        end if;
+    end if;
+    if key_id is null and caller is null then
+        raise exception using errcode = '42501', message = 'sign in first',
+            hint = 'place_order needs a signed-in customer or an API key with the orders scope.';
+    end if;
+    if place_order.organization_id is null then
+        raise exception using errcode = '22004', message = 'organization_id is required';
+    end if;
+    if key_id is not null and key_organization <> place_order.organization_id then
+        raise exception using errcode = '42501', message = 'this API key belongs to another organisation',
+            detail = format('organization_id=%s', place_order.organization_id);
+    end if;
+    if key_id is not null and caller is not null then
+        key_id := null;  -- a signed-in customer sending the brand's key along orders as themselves
+    end if;
+
+    -- the input's shape
+    if place_order.items is null or pg_catalog.jsonb_typeof(place_order.items) <> 'array' then
+        raise exception using errcode = '22023', message = 'items: must be a JSON array of items',
+            hint = 'items: [{"product_id": "...", "quantity": 1, "customisation": {}}]';
+    end if;
+    if pg_catalog.jsonb_array_length(place_order.items) = 0 then
+        raise exception using errcode = '22023', message = 'items: an order needs at least one item';
+    end if;
+    if pg_catalog.jsonb_array_length(place_order.items) > max_items then
+        raise exception using errcode = '22023', message = format('items: at most %s items', max_items);
+    end if;
+    for item in select i from pg_catalog.jsonb_array_elements(place_order.items) as i loop
+        if pg_catalog.jsonb_typeof(item) <> 'object'
+            or exists (
+                select from pg_catalog.jsonb_object_keys(item) as k
+                where k not in ('product_id', 'quantity', 'customisation', 'design_id')
+            ) then
+            raise exception using errcode = '22023',
+                message = 'items: each item is an object of product_id, quantity, customisation, design_id';
+        end if;
+        if pg_catalog.jsonb_typeof(item -> 'product_id') is distinct from 'string'
+            or (item ->> 'product_id') !~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+            or (item ? 'design_id' and pg_catalog.jsonb_typeof(item -> 'design_id') <> 'null' and (
+                pg_catalog.jsonb_typeof(item -> 'design_id') <> 'string'
+                or (item ->> 'design_id') !~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+            )) then
+            raise exception using errcode = '22023', message = 'items: product_id (and design_id) must be uuids';
+        end if;
+        if pg_catalog.jsonb_typeof(item -> 'quantity') is distinct from 'number'
+            or (item ->> 'quantity') !~ '^[0-9]{1,4}$'
+            or (item ->> 'quantity')::integer not between 1 and 1000 then
+            raise exception using errcode = '22023', message = 'items: quantity must be a whole number from 1 to 1000',
+                detail = format('quantity=%s', left(item ->> 'quantity', 40));
+        end if;
+    end loop;
+    perform private.check_text(place_order.idempotency_key, 'idempotency_key', 100, 1, '^[A-Za-z0-9_.:-]+$');
+    perform private.check_json_object(place_order.shipping_address, 'shipping_address', 4096);
+    perform private.check_text(place_order.customer_name, 'customer_name', 200, 1);
+    if place_order.currency is not null and place_order.currency !~ '^[A-Z]{3}$' then
+        raise exception using errcode = '22023', message = 'currency: an ISO 4217 code in upper case (EUR)';
+    end if;
+    if email is null and key_id is null then
+        email := nullif(lower((select auth.jwt()) ->> 'email'), '');
+    end if;
+    perform private.check_email(email, 'customer_email');
+    perform private.check_text(code_text, 'discount_code', 40, 3, '^[A-Z0-9_-]+$');
+
+    -- a retry: the order this key already made
+    if place_order.idempotency_key is not null then
+        select o.* into placed from public.orders as o
+        where
+            o.idempotency_key = place_order.idempotency_key
+            and ((caller is not null and o.customer_id = caller and o.organization_id = place_order.organization_id)
+                or (key_id is not null and o.customer_id is null and o.api_key_id = key_id));
+        if found then
+            return placed;
+        end if;
+    end if;
+
+    -- prices from the catalogue only
+    for line in
+        select
+            i.ordinality, (i.value ->> 'product_id')::uuid as product_id, (i.value ->> 'quantity')::integer as quantity,
+            i.value -> 'customisation' as customisation, p.id, p.status, p.currency, p.price_amount, p.customisation_schema
+        from pg_catalog.jsonb_array_elements(place_order.items) with ordinality as i
+        left join public.products as p
+            on p.id = (i.value ->> 'product_id')::uuid and p.organization_id = place_order.organization_id
+        order by i.ordinality
+    loop
+        if line.id is null then
+            raise exception using errcode = 'LU100', message = 'product not found',
+                detail = format('product_id=%s', line.product_id),
+                hint = 'Order active products of this organisation.';
+        end if;
+        if line.status <> 'active' then
+            raise exception using errcode = 'LU101', message = 'product not on sale',
+                detail = format('product_id=%s status=%s', line.product_id, line.status);
+        end if;
+        order_currency := coalesce(order_currency, line.currency);
+        if line.currency <> order_currency then
+            raise exception using errcode = 'LU103', message = 'currency mismatch',
+                detail = format('product_id=%s is sold in %s, the order is in %s', line.product_id, line.currency, order_currency),
+                hint = 'Order products of one currency at a time.';
+        end if;
+        perform private.check_customisation(line.customisation_schema, line.customisation);
+        subtotal := subtotal + line.price_amount * line.quantity;
+    end loop;
+    if subtotal > 10000000000000 then
+        raise exception using errcode = '22023', message = 'items: the order is too large';
+    end if;
+
+    -- the discount code: found, in its window, in the order's currency (its limits are counted below)
+    if code_text is not null then
+        select c.* into code from public.discount_codes as c
+        where c.organization_id = place_order.organization_id and c.code = code_text and c.active;
+        if code.id is null then
+            raise exception using errcode = 'LU105', message = 'discount code not found',
+                detail = format('code=%s', code_text);
+        end if;
+        if (code.valid_from is not null and code.valid_from > pg_catalog.now())
+            or (code.valid_until is not null and code.valid_until <= pg_catalog.now()) then
+            raise exception using errcode = 'LU106', message = 'discount code not valid now',
+                detail = format('code=%s valid from %s until %s', code_text, code.valid_from, code.valid_until);
+        end if;
+        if code.kind = 'amount' and code.currency <> order_currency then
+            raise exception using errcode = 'LU103', message = 'currency mismatch',
+                detail = format('code=%s is in %s, the order is in %s', code_text, code.currency, order_currency);
+        end if;
+        discount := case
+            when code.kind = 'percent' then (subtotal * code.percent_bp + 5000) / 10000
+            else least(code.amount, subtotal)
+        end;
+    end if;
+
+    -- tax on the destination (basis points, rounded half up, integers only)
+    select r.rate_bp into rate from public.tax_rates as r
+    where r.country_code = upper(place_order.shipping_address ->> 'country');
+    rate := coalesce(rate, 0);
+    tax := ((subtotal - discount) * rate + 5000) / 10000;
+    select r.amount into shipping from public.shipping_rates as r
+    where r.organization_id = place_order.organization_id and r.currency = order_currency;
+    shipping := coalesce(shipping, 0);
+
+    -- the order first: a concurrent call with the same key waits here, then returns the winner's
+    insert into public.orders as o (
+        organization_id, customer_id, api_key_id, customer_email, customer_name, shipping_address,
+        status, currency, subtotal_amount, discount_amount, tax_rate_bp, tax_amount, shipping_amount,
+        total_amount, idempotency_key, discount_code_id
+    ) values (
+        place_order.organization_id, caller, key_id, email, place_order.customer_name,
+        place_order.shipping_address, 'pending', order_currency, subtotal, discount, rate, tax, shipping,
+        subtotal - discount + tax + shipping, place_order.idempotency_key, code.id
+    )
+    on conflict do nothing
+    returning o.* into placed;
+    if placed.id is null then
+        select o.* into placed from public.orders as o
+        where
+            o.idempotency_key = place_order.idempotency_key
+            and ((caller is not null and o.customer_id = caller and o.organization_id = place_order.organization_id)
+                or (key_id is not null and o.customer_id is null and o.api_key_id = key_id));
+        return placed;
+    end if;
+
+    -- the code's limits: a conditional update takes the code's row (concurrent orders with the same
+    -- code queue here), then this customer's uses are counted with the others' committed
+    if code.id is not null then
+        update public.discount_codes as c set uses = c.uses + 1
+        where c.id = code.id and c.active and (c.max_uses is null or c.uses < c.max_uses);
+        if not found then
+            raise exception using errcode = 'LU107', message = 'discount code used up',
+                detail = format('code=%s', code_text);
+        end if;
+        if code.max_uses_per_customer is not null and (
+            select count(*) from public.orders as o
+            where
+                o.discount_code_id = code.id and o.status <> 'cancelled' and o.id <> placed.id
+                and ((caller is not null and o.customer_id = caller)
+                    or (caller is null and o.customer_email = email))
+        ) >= code.max_uses_per_customer then
+            raise exception using errcode = 'LU107', message = 'discount code used up',
+                detail = format('code=%s: at most %s uses per customer', code_text, code.max_uses_per_customer);
+        end if;
+    end if;
+
+    -- stock: one conditional update per tracked product, in id order (no deadlock between orders)
+    for wanted in
+        select (i.value ->> 'product_id')::uuid as product_id, sum((i.value ->> 'quantity')::integer) as quantity
+        from pg_catalog.jsonb_array_elements(place_order.items) as i
+        group by 1
+        order by 1
+    loop
+        update public.products as p set stock = p.stock - wanted.quantity
+        where p.id = wanted.product_id and p.track_stock and p.stock >= wanted.quantity;
+        if not found and exists (
+            select from public.products as p where p.id = wanted.product_id and p.track_stock
+        ) then
+            raise exception using errcode = 'LU102', message = 'insufficient stock',
+                detail = format('product_id=%s quantity=%s', wanted.product_id, wanted.quantity),
+                hint = 'Order fewer units, or later.';
+        end if;
+    end loop;
+
+    insert into public.order_items (
+        order_id, organization_id, product_id, design_id, sku, name, unit_price_amount, quantity,
+        line_total_amount, currency, customisation
+    )
+    select
+        placed.id, placed.organization_id, p.id, (i.value ->> 'design_id')::uuid, p.sku, p.name, p.price_amount,
+        (i.value ->> 'quantity')::integer, p.price_amount * (i.value ->> 'quantity')::integer, p.currency,
+        private.check_customisation(p.customisation_schema, i.value -> 'customisation')
+    from pg_catalog.jsonb_array_elements(place_order.items) with ordinality as i
+    inner join public.products as p on p.id = (i.value ->> 'product_id')::uuid
+    order by i.ordinality;
+
+    return placed;
+end;
+$$;
+
+comment on function private.place_order(uuid, jsonb, text, jsonb, text, text, text, text) is
+'Places an order (see public.place_order): prices from the catalogue, tax from tax_rates, stock '
+'decremented atomically, one order per idempotency key.';
+
+revoke execute on function private.place_order(uuid, jsonb, text, jsonb, text, text, text, text) from public;
+grant execute on function private.place_order(uuid, jsonb, text, jsonb, text, text, text, text)
+to anon, authenticated, service_role;
+
+-- the RPC: POST /rpc/place_order
+create or replace function public.place_order(
+    organization_id uuid,
+    items jsonb,
+    idempotency_key text default null,
+    shipping_address jsonb default null,
+    currency text default null,
+    customer_email text default null,
+    customer_name text default null,
+    discount_code text default null
+)
+returns public.orders
+language sql
+volatile
+security invoker
+set search_path = ''
+as $$
+    select * from private.place_order(
+        place_order.organization_id, place_order.items, place_order.idempotency_key,
+        place_order.shipping_address, place_order.currency, place_order.customer_email, place_order.customer_name,
+        place_order.discount_code
+    )
+$$;
+
+comment on function public.place_order(uuid, jsonb, text, jsonb, text, text, text, text) is
+'Places an order with a brand as the signed-in customer, or as the brand''s server with an API key '
+'(orders scope): items [{product_id, quantity, customisation, design_id}], at most 50. Prices, tax and '
+'totals computed here; stock decremented atomically; the same idempotency_key returns the same order. '
+'LU100-LU103, 22023 (docs/api/commerce.md#rpc-place_order).';
+
+revoke execute on function public.place_order(uuid, jsonb, text, jsonb, text, text, text, text) from public;
+grant execute on function public.place_order(uuid, jsonb, text, jsonb, text, text, text, text)
+to anon, authenticated, service_role;
+
+-- == the status machine ==========================================================================
+
+create or replace function private.tg_guard_order_status()
+returns trigger
+language plpgsql
+set search_path = ''
+as $$
+begin
+    -- pending -> paid -> processing -> shipped -> delivered; cancel when pending or paid; refund once paid
+    if old.status <> new.status and (old.status, new.status) not in (
+        ('pending', 'paid'), ('pending', 'cancelled'),
+        ('paid', 'processing'), ('paid', 'cancelled'), ('paid', 'refunded'),
+        ('processing', 'shipped'), ('processing', 'refunded'),
+        ('shipped', 'delivered'), ('shipped', 'refunded'),
+        ('delivered', 'refunded')
+    ) then
+        raise exception using errcode = 'LU104', message = 'order status change not allowed',
+            detail = format('order %s: %s -> %s', old.order_number, old.status, new.status),
+            hint = 'pending -> paid -> processing -> shipped -> delivered; cancel when pending or paid; refund once paid.';
+    end if;
+    return new;
+end;
+$$;
+
+comment on function private.tg_guard_order_status() is
+'Trigger _200_guard_status on orders: refuses status changes the machine does not allow (LU104), whoever writes.';
+
+revoke execute on function private.tg_guard_order_status() from public, anon, authenticated;
+
+create or replace function private.tg_record_order_status()
+returns trigger
+language plpgsql
+-- definer: order_status_history is written by this trigger only
+security definer
+set search_path = ''
+as $$
+begin
+    if tg_op = 'INSERT' or old.status is distinct from new.status then
+        insert into public.order_status_history (order_id, organization_id, from_status, to_status, changed_by, changed_by_role)
+        values (
+            new.id, new.organization_id, case when tg_op = 'UPDATE' then old.status end, new.status,
+            (select auth.uid()), coalesce(nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'role', current_user)
+        );
+    end if;
+    return null;
+end;
+$$;
+
+comment on function private.tg_record_order_status() is
+'Trigger _100_record_status on orders: appends (from, to, who, when) to order_status_history.';
+
+revoke execute on function private.tg_record_order_status() from public, anon, authenticated;
+
+create or replace function private.tg_restock_order()
+returns trigger
+language plpgsql
+-- definer: a manager cancelling an order may not write products' stock directly
+security definer
+set search_path = ''
+as $$
+declare
+    line record;
+begin
+    if new.status in ('cancelled', 'refunded') and old.status not in ('cancelled', 'refunded') then
+        for line in
+            select i.product_id, sum(i.quantity) as quantity
+            from public.order_items as i where i.order_id = new.id
+            group by 1 order by 1
+        loop
+            update public.products as p set stock = p.stock + line.quantity
+            where p.id = line.product_id and p.track_stock;
+        end loop;
+    end if;
+    -- a cancelled order gives its discount code's use back (a refunded one keeps it)
+    if new.status = 'cancelled' and old.status <> 'cancelled' and new.discount_code_id is not null then
+        update public.discount_codes as c set uses = c.uses - 1
+        where c.id = new.discount_code_id and c.uses > 0;
+    end if;
+    return null;
+end;
+$$;
+
+comment on function private.tg_restock_order() is
+'Trigger _100_restock on orders: cancelling or refunding puts the items back in stock (tracked products, in id order).';
+
+revoke execute on function private.tg_restock_order() from public, anon, authenticated;
+
+create or replace function private.tg_derive_order_subtotal()
+returns trigger
+language plpgsql
+set search_path = ''
+as $$
+begin
+    -- writers giving only total_amount (the service role, older code): the subtotal is the rest
+    new.subtotal_amount := coalesce(
+        new.subtotal_amount, new.total_amount + new.discount_amount - new.tax_amount - new.shipping_amount
+    );
+    return new;
+end;
+$$;
+
+comment on function private.tg_derive_order_subtotal() is
+'Trigger _100_derive_subtotal on orders: a subtotal not given is total + discount - tax - shipping.';
+
+revoke execute on function private.tg_derive_order_subtotal() from public, anon, authenticated;
+
+-- == triggers on public.discount_codes ==========================================================
+
+create or replace trigger _100_set_updated_at before update on public.discount_codes
+for each row execute function private.tg_set_updated_at();
+
+-- == triggers on public.shipping_rates ==========================================================
+
+create or replace trigger _100_set_updated_at before update on public.shipping_rates
+for each row execute function private.tg_set_updated_at();
 
 -- == triggers on public.orders ===================================================================
 
 create or replace trigger _100_set_updated_at before update on public.orders
 for each row execute function private.tg_set_updated_at();
+
+create or replace trigger _100_derive_subtotal before insert on public.orders
+for each row execute function private.tg_derive_order_subtotal();
+
+create or replace trigger _200_guard_status before update of status on public.orders
+for each row execute function private.tg_guard_order_status();
+
+create or replace trigger _100_record_status after insert or update of status on public.orders
+for each row execute function private.tg_record_order_status();
+
+create or replace trigger _100_restock after update of status on public.orders
+for each row execute function private.tg_restock_order();

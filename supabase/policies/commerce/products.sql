@@ -1,13 +1,13 @@
 -- Policies on public.products. Declarative: `luneo db apply` drops every policy on the table, then runs this file.
 -- Grants (in the migrations) already refuse the operations not listed here.
 
--- one select policy per role (the advisor's multiple_permissive_policies): anon cannot call
--- private.organizations_with, so anon gets its own
-create policy "anyone can read active products"
+-- one select policy per role (the advisor's multiple_permissive_policies): the storefront for
+-- anon; the storefront or their organisation's whole catalogue for members
+create policy "anon can read active products"
 on public.products for select to anon
 using (status = 'active');
 
-create policy "signed in users can read active products and members all of their organisation's"
+create policy "signed in users read active products and members their organisation's"
 on public.products for select to authenticated
 using (
     status = 'active'

@@ -102,6 +102,12 @@ MAY_SUCCEED: dict[tuple[str, str], set[str]] = {
     ("create_invitation", "email"): {"combining", "rtl", "emoji"},
     # a view with no duration, or one of zero seconds
     ("record_ar_view", "session_seconds"): {"null", "zero"},
+    ("place_order", "idempotency_key"): {"null", "malformed-uuid"},  # "not-a-uuid" is a fine key
+    ("place_order", "shipping_address"): {"null"},
+    ("place_order", "currency"): {"null"},  # the products' currency
+    ("place_order", "customer_email"): {"null", "combining", "rtl", "emoji"},  # null: the signed-in address
+    ("place_order", "customer_name"): {"null"} | FREE_TEXT,
+    ("place_order", "discount_code"): {"null"},
 }
 
 ALLOWED_CLASSES = ("22", "23", "LU")
@@ -190,6 +196,17 @@ class World:
         self.template = owner.insert(
             "templates", {"organization_id": team.org_id, "name": "Monogram", "is_published": True}
         )[0]
+        (self.product,) = superuser(
+            team.url,
+            "insert into public.products (organization_id, sku, name, price_amount, stock, status)"
+            " values (%s, 'BAD-INPUT', 'Ring', 9900, 1000000, 'active') returning id",
+            [team.org_id],
+        )
+        superuser(
+            team.url,
+            "insert into public.discount_codes (organization_id, code, kind, percent_bp) values (%s, 'WELCOME', 'percent', 1000)",
+            [team.org_id],
+        )
 
     def valid(self, rpc: str) -> dict[str, Any]:
         team, tag = self.team, uuid.uuid4().hex[:10]
@@ -229,6 +246,16 @@ class World:
             "record_template_view": lambda: {"template_id": self.template["id"]},
             "record_template_download": lambda: {"template_id": self.template["id"]},
             "rate_template": lambda: {"template_id": self.template["id"], "stars": 4},
+            "place_order": lambda: {
+                "organization_id": team.org_id,
+                "items": [{"product_id": str(self.product["id"]), "quantity": 1}],
+                "idempotency_key": f"key-{tag}",
+                "shipping_address": {"line1": "1 rue de la Paix", "country": "FR"},
+                "currency": "EUR",
+                "customer_email": f"client-{tag}@example.com",
+                "customer_name": "Client",
+                "discount_code": "WELCOME",
+            },
         }
         assert rpc in baselines, (
             f"public RPC {rpc} has no valid arguments in tests/integration/_shared/test_bad_input.py"

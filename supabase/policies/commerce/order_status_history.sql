@@ -1,0 +1,14 @@
+-- Policies on public.order_status_history. Declarative: `luneo db apply` drops every policy on the
+-- table, then runs this file.
+-- Written by the trigger _100_record_status only; readable with its order: orders.read members,
+-- and the customer.
+
+create policy "members and customers can read order history"
+on public.order_status_history for select to authenticated
+using (
+    organization_id = any((select private.organizations_with('orders.read'))::uuid[])
+    or order_id in (
+        select o.id from public.orders as o
+        where o.customer_id = (select auth.uid())
+    )
+);
