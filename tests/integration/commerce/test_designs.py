@@ -206,7 +206,8 @@ def test_concurrent_saves_number_their_versions_one_after_the_other(team: Team) 
     sessions = [team.as_(who) for who in ("designer", "manager", "admin", "owner")] * 3
     outcomes = race(
         [
-            (lambda s=s, i=i: s.update("designs", {"data": Jsonb({"layers": [i]})}, id=made["id"]))
+            # every save differs from the design's first data ({"layers": [1]}) and from each other
+            (lambda s=s, i=i: s.update("designs", {"data": Jsonb({"layers": [100 + i]})}, id=made["id"]))
             for i, s in enumerate(sessions)
         ]
     )
