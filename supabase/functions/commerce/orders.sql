@@ -5,7 +5,8 @@
 -- Repeatable: re-applied by `luneo db apply` whenever this file changes.
 -- Errors (docs/errors.md): LU100 (product not found in the organisation), LU101 (product not on
 -- sale), LU102 (insufficient stock), LU103 (currency mismatch), LU104 (status change not
--- allowed), LU105 (discount code not found), LU106 (code not valid now), LU107 (code used up);
+-- allowed), LU105 (discount code not found), LU106 (code not valid now), LU107 (code used up),
+-- LU108 (idempotency key reused for another order), LU140 (design not found);
 -- 22023, 22001, 22004 (malformed input); 42501 (not signed in, API key without the orders scope
 -- or of another organisation).
 
@@ -45,6 +46,7 @@ declare
     code_text text := upper(btrim(place_order.discount_code));
     code public.discount_codes;
     order_currency text := place_order.currency;
+    fingerprint bytea;
     placed public.orders;
     max_items constant integer := 50;
 begin
@@ -120,15 +122,20 @@ begin
     perform private.check_email(email, 'customer_email');
     perform private.check_text(code_text, 'discount_code', 40, 3, '^[A-Z0-9_-]+$');
 
-    -- a retry: the order this key already made
+    -- a retry: the order this key already made, if the call asks for the same (the items as sent,
+    -- in their order; jsonb's text is canonical, so spacing and key order do not matter)
     if place_order.idempotency_key is not null then
+        fingerprint := pg_catalog.sha256(pg_catalog.convert_to(pg_catalog.jsonb_build_array(
+            place_order.items, place_order.shipping_address, place_order.currency, email,
+            place_order.customer_name, code_text
+        )::text, 'UTF8'));
         select o.* into placed from public.orders as o
         where
             o.idempotency_key = place_order.idempotency_key
             and ((caller is not null and o.customer_id = caller and o.organization_id = place_order.organization_id)
                 or (key_id is not null and o.customer_id is null and o.api_key_id = key_id));
         if found then
-            return placed;
+            return private.same_order_request(placed, fingerprint);
         end if;
     end if;
 
@@ -136,10 +143,13 @@ begin
     for line in
         select
             i.ordinality, (i.value ->> 'product_id')::uuid as product_id, (i.value ->> 'quantity')::integer as quantity,
-            i.value -> 'customisation' as customisation, p.id, p.status, p.currency, p.price_amount, p.customisation_schema
+            i.value -> 'customisation' as customisation, p.id, p.status, p.currency, p.price_amount, p.customisation_schema,
+            (i.value ->> 'design_id')::uuid as design_id, d.id as found_design_id, d.product_id as design_product_id
         from pg_catalog.jsonb_array_elements(place_order.items) with ordinality as i
         left join public.products as p
             on p.id = (i.value ->> 'product_id')::uuid and p.organization_id = place_order.organization_id
+        left join public.designs as d
+            on d.id = (i.value ->> 'design_id')::uuid and d.organization_id = place_order.organization_id
         order by i.ordinality
     loop
         if line.id is null then
@@ -156,6 +166,15 @@ begin
             raise exception using errcode = 'LU103', message = 'currency mismatch',
                 detail = format('product_id=%s is sold in %s, the order is in %s', line.product_id, line.currency, order_currency),
                 hint = 'Order products of one currency at a time.';
+        end if;
+        if line.design_id is not null and line.found_design_id is null then
+            raise exception using errcode = 'LU140', message = 'design not found',
+                detail = format('design_id=%s', line.design_id),
+                hint = 'An item''s design is one of this organisation''s designs.';
+        end if;
+        if line.design_product_id is distinct from line.product_id and line.design_product_id is not null then
+            raise exception using errcode = '22023', message = 'items: the design is made for another product',
+                detail = format('design_id=%s product_id=%s', line.design_id, line.product_id);
         end if;
         perform private.check_customisation(line.customisation_schema, line.customisation);
         subtotal := subtotal + line.price_amount * line.quantity;
@@ -200,11 +219,11 @@ begin
     insert into public.orders as o (
         organization_id, customer_id, api_key_id, customer_email, customer_name, shipping_address,
         status, currency, subtotal_amount, discount_amount, tax_rate_bp, tax_amount, shipping_amount,
-        total_amount, idempotency_key, discount_code_id
+        total_amount, idempotency_key, idempotency_fingerprint, discount_code_id
     ) values (
         place_order.organization_id, caller, key_id, email, place_order.customer_name,
         place_order.shipping_address, 'pending', order_currency, subtotal, discount, rate, tax, shipping,
-        subtotal - discount + tax + shipping, place_order.idempotency_key, code.id
+        subtotal - discount + tax + shipping, place_order.idempotency_key, fingerprint, code.id
     )
     on conflict do nothing
     returning o.* into placed;
@@ -214,7 +233,7 @@ begin
             o.idempotency_key = place_order.idempotency_key
             and ((caller is not null and o.customer_id = caller and o.organization_id = place_order.organization_id)
                 or (key_id is not null and o.customer_id is null and o.api_key_id = key_id));
-        return placed;
+        return private.same_order_request(placed, fingerprint);
     end if;
 
     -- the code's limits: a conditional update takes the code's row (concurrent orders with the same
@@ -280,6 +299,30 @@ revoke execute on function private.place_order(uuid, jsonb, text, jsonb, text, t
 grant execute on function private.place_order(uuid, jsonb, text, jsonb, text, text, text, text)
 to anon, authenticated, service_role;
 
+create or replace function private.same_order_request(placed public.orders, fingerprint bytea)
+returns public.orders
+language plpgsql
+stable
+set search_path = ''
+as $$
+begin
+    -- orders keyed before fingerprints existed cannot be compared: they are returned
+    if same_order_request.placed.idempotency_fingerprint is distinct from same_order_request.fingerprint
+        and same_order_request.placed.idempotency_fingerprint is not null then
+        raise exception using errcode = 'LU108', message = 'idempotency key already used for another order',
+            detail = format('idempotency_key=%s order_number=%s', same_order_request.placed.idempotency_key,
+                same_order_request.placed.order_number),
+            hint = 'A retry sends the same request; a new order needs a new idempotency_key.';
+    end if;
+    return same_order_request.placed;
+end;
+$$;
+
+comment on function private.same_order_request(public.orders, bytea) is
+'place_order''s retry check: the order an idempotency key made, if this call asked for the same; else LU108.';
+
+revoke execute on function private.same_order_request(public.orders, bytea) from public, anon, authenticated;
+
 -- the RPC: POST /rpc/place_order
 create or replace function public.place_order(
     organization_id uuid,
@@ -308,7 +351,7 @@ comment on function public.place_order(uuid, jsonb, text, jsonb, text, text, tex
 'Places an order with a brand as the signed-in customer, or as the brand''s server with an API key '
 '(orders scope): items [{product_id, quantity, customisation, design_id}], at most 50. Prices, tax and '
 'totals computed here; stock decremented atomically; the same idempotency_key returns the same order. '
-'LU100-LU103, 22023 (docs/api/commerce.md#rpc-place_order).';
+'LU100-LU103, LU105-LU108, LU140, 22023 (docs/api/commerce.md#rpc-place_order).';
 
 revoke execute on function public.place_order(uuid, jsonb, text, jsonb, text, text, text, text) from public;
 grant execute on function public.place_order(uuid, jsonb, text, jsonb, text, text, text, text)

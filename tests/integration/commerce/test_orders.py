@@ -15,7 +15,7 @@ import pytest
 from psycopg.types.json import Jsonb
 
 from tests.support.postgrest import PostgREST, Session, fails
-from tests.support.team import Person, Team, new_person
+from tests.support.team import Person, Team, make_team, new_person
 
 
 def product(team: Team, **values: Any) -> dict:
@@ -404,3 +404,103 @@ def test_usage_limits_overall_and_per_customer_and_a_cancel_gives_the_use_back(t
     assert team.superuser(uses, [made["id"]]) == [{"uses": 2}]
     place(first, team, items, discount_code="WELCOME")  # their cancelled order no longer counts
     assert stock_of(team, ring["id"]) == 50 - 4 + 1  # four orders, one of them cancelled (restocked)
+
+
+def test_a_key_reused_for_another_basket_is_refused_and_orders_nothing(team: Team) -> None:
+    ring = product(team, stock=10)
+    _, session = customer(team)
+    items = [{"product_id": ring["id"], "quantity": 2, "customisation": {}}]
+    first = place(session, team, items, idempotency_key="cart-7", shipping_address=FR)
+    # the same request, its keys in another order: the same order
+    reordered = [{"customisation": {}, "quantity": 2, "product_id": ring["id"]}]
+    address = dict(reversed(list(FR.items())))
+    assert (
+        place(session, team, reordered, idempotency_key="cart-7", shipping_address=address)["id"]
+        == first["id"]
+    )
+    for changed in (
+        {"items": [{"product_id": ring["id"], "quantity": 3, "customisation": {}}], "shipping_address": FR},
+        {"items": items, "shipping_address": FR | {"city": "Paris"}},
+        {"items": items, "shipping_address": FR, "customer_name": "Someone Else"},
+        {"items": items},
+    ):
+        error = fails(
+            "LU108",
+            session.rpc,
+            "place_order",
+            organization_id=team.org_id,
+            idempotency_key="cart-7",
+            **changed,
+        )
+        assert error.status == 400
+        assert first["order_number"] in (error.detail or "")
+    assert stock_of(team, ring["id"]) == 8
+    assert (
+        team.superuser("select count(*) as n from public.orders where idempotency_key = 'cart-7'")[0]["n"]
+        == 1
+    )
+
+
+def test_an_items_design_is_one_of_the_brands_designs_for_that_product(team: Team, api: PostgREST) -> None:
+    ring = product(team, stock=10)
+    other_product = product(team, stock=10)
+    designer = team.as_("designer")
+    design = designer.insert(
+        "designs", {"organization_id": team.org_id, "product_id": ring["id"], "name": "Initials"}
+    )[0]
+    loose = designer.insert("designs", {"organization_id": team.org_id, "name": "Any product"})[0]
+    elsewhere = make_team(api, team.url)
+    foreign = elsewhere.as_("designer").insert(
+        "designs", {"organization_id": elsewhere.org_id, "name": "Theirs"}
+    )[0]
+    _, session = customer(team)
+    before = count(team, "orders")
+
+    fails(
+        "LU140", place, session, team, [{"product_id": ring["id"], "quantity": 1, "design_id": foreign["id"]}]
+    )
+    fails(
+        "LU140",
+        place,
+        session,
+        team,
+        [{"product_id": ring["id"], "quantity": 1, "design_id": str(uuid.uuid4())}],
+    )
+    fails(
+        "22023",
+        place,
+        session,
+        team,
+        [{"product_id": other_product["id"], "quantity": 1, "design_id": design["id"]}],
+    )
+    assert count(team, "orders") == before
+    assert stock_of(team, ring["id"]) == 10
+
+    order = place(
+        session,
+        team,
+        [
+            {"product_id": ring["id"], "quantity": 1, "design_id": design["id"]},
+            {"product_id": other_product["id"], "quantity": 1, "design_id": loose["id"]},
+        ],
+    )
+    items = team.superuser(
+        "select design_id from public.order_items where order_id = %s order by sku", [order["id"]]
+    )
+    assert {i["design_id"] for i in items} == {design["id"], loose["id"]}
+    # deleting the design keeps the item, without its design
+    designer.delete("designs", id=design["id"])
+    items = team.superuser("select design_id from public.order_items where order_id = %s", [order["id"]])
+    assert len(items) == 2
+    assert {i["design_id"] for i in items} == {None, loose["id"]}
+    # the service role cannot point an item at a design of another brand either
+    (item_id,) = team.superuser(
+        "select id from public.order_items where order_id = %s limit 1", [order["id"]]
+    )
+    fails(
+        "23503",
+        team.as_("service_role").update,
+        "order_items",
+        {"design_id": foreign["id"]},
+        id=item_id["id"],
+    )

@@ -1,0 +1,15 @@
+-- index commerce orders search
+--
+-- Purpose: the brand's order search, by order number or by customer email, exact or by prefix
+--          (`order_number=like.LUN-2026-0001*`, `customer_email=like.alice*`), within its
+--          organisation. text_pattern_ops lets a btree serve `like 'prefix%'` whatever the
+--          database's collation; the organisation comes first, as every listing filters on it.
+--          Built concurrently: orders are being placed while this runs.
+-- Touches: indexes orders_organization_id_order_number_idx, orders_organization_id_customer_email_idx.
+-- Destructive: no.
+
+create index concurrently orders_organization_id_order_number_idx
+on public.orders (organization_id, order_number text_pattern_ops);
+
+create index concurrently orders_organization_id_customer_email_idx
+on public.orders (organization_id, customer_email text_pattern_ops);
