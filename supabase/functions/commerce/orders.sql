@@ -357,6 +357,68 @@ revoke execute on function public.place_order(uuid, jsonb, text, jsonb, text, te
 grant execute on function public.place_order(uuid, jsonb, text, jsonb, text, text, text, text)
 to anon, authenticated, service_role;
 
+-- == search_orders ================================================================================
+
+create or replace function private.search_orders(organization_id uuid, query text, max_rows integer default 50)
+returns setof public.orders
+language plpgsql
+stable
+-- definer: through RLS, `like` (not leakproof) cannot use an index and the search would read every
+-- order of the brand; the permission is checked here instead, and the organisation filter is explicit
+security definer
+set search_path = ''
+-- planned with the query's value: a generic plan cannot turn `like <prefix>%` into an index range
+set plan_cache_mode = 'force_custom_plan'
+as $$
+declare
+    prefix text := btrim(search_orders.query);
+begin
+    perform private.require_permission(search_orders.organization_id, 'orders.read');
+    perform private.check_text(prefix, 'query', 320, 1);
+    if prefix is null then
+        raise exception using errcode = '22004', message = 'query is required';
+    end if;
+    if search_orders.max_rows is null or search_orders.max_rows not between 1 and 200 then
+        raise exception using errcode = '22023', message = 'max_rows: from 1 to 200',
+            detail = format('max_rows=%s', search_orders.max_rows);
+    end if;
+    -- the query is a prefix, its own wildcards taken literally
+    prefix := pg_catalog.replace(pg_catalog.replace(pg_catalog.replace(prefix, '\', '\\'), '%', '\%'), '_', '\_');
+    return query
+    select o.* from public.orders as o
+    where
+        o.organization_id = search_orders.organization_id
+        and (o.order_number like pg_catalog.upper(prefix) || '%' or o.customer_email like pg_catalog.lower(prefix) || '%')
+    order by o.placed_at desc, o.id
+    limit search_orders.max_rows;
+end;
+$$;
+
+comment on function private.search_orders(uuid, text, integer) is
+'Orders of the organisation whose number or customer email starts with the query (see public.search_orders).';
+
+revoke execute on function private.search_orders(uuid, text, integer) from public;
+grant execute on function private.search_orders(uuid, text, integer) to authenticated, service_role;
+
+-- the RPC: POST /rpc/search_orders
+create or replace function public.search_orders(organization_id uuid, query text, max_rows integer default 50)
+returns setof public.orders
+language sql
+stable
+security invoker
+set search_path = ''
+as $$
+    select * from private.search_orders(search_orders.organization_id, search_orders.query, search_orders.max_rows)
+$$;
+
+comment on function public.search_orders(uuid, text, integer) is
+'The brand''s order search (orders.read): orders whose number (LUN-2026-0001...) or customer email '
+'(alice@...) starts with query, case-insensitive, newest first, at most max_rows (1-200, default 50). '
+'42501 without orders.read, 22004/22023 for a missing or malformed query (docs/api/commerce.md#rpc-search_orders).';
+
+revoke execute on function public.search_orders(uuid, text, integer) from public;
+grant execute on function public.search_orders(uuid, text, integer) to authenticated, service_role;
+
 -- == the status machine ==========================================================================
 
 create or replace function private.tg_guard_order_status()
