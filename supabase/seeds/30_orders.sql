@@ -1,5 +1,9 @@
--- Demo orders (after seed.sql): a brand's customers' orders in every status, amounts in minor
--- units. Safe to run twice: fixed keys, `on conflict do nothing`.
+-- Demo orders (after seed.sql and 25_catalogue.sql): a brand's customers' orders in every status,
+-- amounts in minor units, and their items (products of 25_catalogue.sql). Only total_amount is
+-- given: the subtotal is derived from it (trigger _100_derive_subtotal), with no discount, tax or
+-- shipping, as for the orders kept by the migration that introduced them; each order's items add
+-- up to its subtotal, at the prices of the catalogue. Safe to run twice: fixed keys,
+-- `on conflict do nothing`.
 
 insert into public.orders (
     id, organization_id, customer_email, customer_name, shipping_address, status, total_amount, currency, placed_at
@@ -82,4 +86,111 @@ values
     'SEK',
     now() - interval '2 days'
 )
+on conflict (id) do nothing;
+
+-- each line is a snapshot of the product (sku, name, price) with the customer's choices, which
+-- follow the product's customisation_schema; the first order's item is the design made for it
+insert into public.order_items (
+    id,
+    order_id,
+    organization_id,
+    product_id,
+    design_id,
+    sku,
+    name,
+    unit_price_amount,
+    quantity,
+    line_total_amount,
+    currency,
+    customisation
+)
+select
+    i.id::uuid as id,
+    i.order_id::uuid as order_id,
+    p.organization_id,
+    p.id as product_id,
+    i.design_id::uuid as design_id,
+    p.sku,
+    p.name,
+    p.price_amount as unit_price_amount,
+    i.quantity,
+    p.price_amount * i.quantity as line_total_amount,
+    p.currency,
+    i.customisation::jsonb as customisation
+from (
+    values
+    (
+        '00000000-0000-4000-8000-000000000f11',
+        '00000000-0000-4000-8000-0000000000f1',
+        '00000000-0000-4000-8000-000000000201',
+        '00000000-0000-4000-8000-000000000301',
+        1,
+        '{"initials": "AL", "colour": "Cognac", "gift_wrap": true}'
+    ),
+    (
+        '00000000-0000-4000-8000-000000000f21',
+        '00000000-0000-4000-8000-0000000000f2',
+        '00000000-0000-4000-8000-000000000202',
+        null,
+        1,
+        '{"engraving": "Pour toujours", "finish": "Or rose", "wrist_cm": 17}'
+    ),
+    (
+        '00000000-0000-4000-8000-000000000f22',
+        '00000000-0000-4000-8000-0000000000f2',
+        '00000000-0000-4000-8000-000000000201',
+        null,
+        1,
+        '{"colour": "Noir"}'
+    ),
+    (
+        '00000000-0000-4000-8000-000000000f31',
+        '00000000-0000-4000-8000-0000000000f3',
+        '00000000-0000-4000-8000-000000000203',
+        null,
+        2,
+        '{"initials": "CF"}'
+    ),
+    (
+        '00000000-0000-4000-8000-000000000f41',
+        '00000000-0000-4000-8000-0000000000f4',
+        '00000000-0000-4000-8000-000000000206',
+        null,
+        1,
+        '{"caseback": "D.K. 09.2026"}'
+    ),
+    (
+        '00000000-0000-4000-8000-000000000f51',
+        '00000000-0000-4000-8000-0000000000f5',
+        '00000000-0000-4000-8000-000000000204',
+        null,
+        1,
+        '{}'
+    ),
+    (
+        '00000000-0000-4000-8000-000000000f61',
+        '00000000-0000-4000-8000-0000000000f6',
+        '00000000-0000-4000-8000-000000000205',
+        null,
+        1,
+        '{"waist_cm": 92, "buckle": "Palladium", "colour": "Noir", "initials": "FM"}'
+    ),
+    (
+        '00000000-0000-4000-8000-000000000f71',
+        '00000000-0000-4000-8000-0000000000f7',
+        '00000000-0000-4000-8000-000000000211',
+        null,
+        2,
+        '{"glass": "Rök"}'
+    ),
+    (
+        '00000000-0000-4000-8000-000000000f72',
+        '00000000-0000-4000-8000-0000000000f7',
+        '00000000-0000-4000-8000-000000000212',
+        null,
+        1,
+        '{"colour": "Skog"}'
+    )
+) as i (id, order_id, product_id, design_id, quantity, customisation)
+inner join public.products as p on p.id = i.product_id::uuid
 on conflict (id) do nothing;

@@ -151,7 +151,7 @@ def test_dev_uses_the_embedded_default_with_no_url(embedded_project: Path) -> No
     first = luneo("dev", cwd=project)
     assert first.returncode == 0, first.stderr
     assert "seed loaded: " in first.stdout
-    assert "statement(s) from 5 files in one transaction" in first.stdout
+    assert "statement(s) from 6 files in one transaction" in first.stdout
     assert "  supabase/seeds/40_invoices.sql: 1 statement(s)" in first.stdout
     assert "connect with:  psql 'postgresql://postgres:@/postgres?host=" in first.stdout
     url = luneo("db", "url", cwd=project).stdout.strip()

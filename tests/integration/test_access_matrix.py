@@ -877,9 +877,16 @@ def test_mfa_cell(world: World, table: str, op: str, aal: str, expected: str) ->
     if table == "organizations":
         org_id = action.key["id"]
     else:
-        org_id = (action.values if action.kind == "insert" else world.row(table, action.key))[
-            "organization_id"
-        ]
+        row = action.values if action.kind == "insert" else world.row(table, action.key)
+        assert row is not None
+        if "organization_id" in row:
+            org_id = row["organization_id"]
+        else:
+            # a user's own rows (user_templates, template_favorites) belong to no organisation:
+            # the brand requiring MFA is the one whose template they copy or mark
+            template = world.row("templates", {"id": row["template_id"]})
+            assert template is not None
+            org_id = template["organization_id"]
     world.superuser("update public.organizations set require_mfa = true where id = %s", [org_id])
     got = outcome(world, world.team.as_("admin", aal=aal), action)
     assert got == expected, f"{table}.{op} as admin with {aal}: expected {expected}, got {got}"
