@@ -4,8 +4,11 @@
 --          (`order_number=like.LUN-2026-0001*`, `customer_email=like.alice*`), within its
 --          organisation. text_pattern_ops lets a btree serve `like 'prefix%'` whatever the
 --          database's collation; the organisation comes first, as every listing filters on it.
+--          And (id, organization_id), unique, which order_items' organisation refers to
+--          (20261121130700_alter_commerce_order_items_references.sql).
 --          Built concurrently: orders are being placed while this runs.
--- Touches: indexes orders_organization_id_order_number_idx, orders_organization_id_customer_email_idx.
+-- Touches: indexes orders_organization_id_order_number_idx, orders_organization_id_customer_email_idx,
+--          orders_id_organization_id_idx.
 -- Destructive: no.
 
 create index concurrently orders_organization_id_order_number_idx
@@ -13,3 +16,5 @@ on public.orders (organization_id, order_number text_pattern_ops);
 
 create index concurrently orders_organization_id_customer_email_idx
 on public.orders (organization_id, customer_email text_pattern_ops);
+
+create unique index concurrently orders_id_organization_id_idx on public.orders (id, organization_id);

@@ -482,7 +482,10 @@ as $$
 declare
     line record;
 begin
-    if new.status in ('cancelled', 'refunded') and old.status not in ('cancelled', 'refunded') then
+    -- the goods never left: cancelled (from pending or paid), or refunded before shipping; a refund
+    -- after shipping restocks nothing (the goods come back, if ever, as a return the brand counts)
+    if (new.status = 'cancelled' and old.status in ('pending', 'paid'))
+        or (new.status = 'refunded' and old.status in ('paid', 'processing')) then
         for line in
             select i.product_id, sum(i.quantity) as quantity
             from public.order_items as i where i.order_id = new.id
@@ -502,7 +505,8 @@ end;
 $$;
 
 comment on function private.tg_restock_order() is
-'Trigger _100_restock on orders: cancelling or refunding puts the items back in stock (tracked products, in id order).';
+'Trigger _100_restock on orders: cancelling, or refunding before shipping, puts the items back in stock '
+'(tracked products, in id order).';
 
 revoke execute on function private.tg_restock_order() from public, anon, authenticated;
 

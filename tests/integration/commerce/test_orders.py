@@ -290,20 +290,24 @@ def test_invalid_transitions_are_refused_whoever_writes(team: Team, path: list[s
 
 
 @pytest.mark.parametrize(
-    "path",
+    ("path", "stock"),
     [
-        ["cancelled"],
-        ["paid", "cancelled"],
-        ["paid", "refunded"],
-        ["paid", "processing", "shipped", "refunded"],
+        (["cancelled"], 10),
+        (["paid", "cancelled"], 10),
+        (["paid", "refunded"], 10),
+        (["paid", "processing", "refunded"], 10),
+        # the goods left: a refund after shipping restocks nothing
+        (["paid", "processing", "shipped", "refunded"], 7),
+        (["paid", "processing", "shipped", "delivered", "refunded"], 7),
+        (["paid", "processing", "shipped", "delivered"], 7),
     ],
 )
-def test_cancelling_and_refunding_restock(team: Team, path: list[str]) -> None:
+def test_cancelling_and_refunding_before_shipping_restock(team: Team, path: list[str], stock: int) -> None:
     order, ring, _ = order_for(team, quantity=3)
     assert stock_of(team, ring["id"]) == 7
     for status in path:
         set_status(team.as_("owner"), order, status)
-    assert stock_of(team, ring["id"]) == 10
+    assert stock_of(team, ring["id"]) == stock
 
 
 def test_only_order_managers_change_the_status_and_nothing_else(team: Team) -> None:
@@ -504,3 +508,20 @@ def test_an_items_design_is_one_of_the_brands_designs_for_that_product(team: Tea
         {"design_id": foreign["id"]},
         id=item_id["id"],
     )
+
+
+def test_an_item_belongs_to_its_orders_organisation_whoever_writes(team: Team, api: PostgREST) -> None:
+    """The items' read policy trusts organization_id: the service role cannot put another brand's
+    item in this brand's order (its members would then read it)."""
+    order, _, _ = order_for(team)
+    elsewhere = make_team(api, team.url)
+    theirs = elsewhere.as_("manager").insert(
+        "products",
+        {"organization_id": elsewhere.org_id, "sku": "THEIRS-1", "name": "Theirs", "price_amount": 100},
+    )[0]
+    item = {
+        "order_id": order["id"], "organization_id": elsewhere.org_id, "product_id": theirs["id"], "sku": "THEIRS-1",
+        "name": "Theirs", "unit_price_amount": 100, "quantity": 1, "line_total_amount": 100, "currency": "EUR",
+    }  # fmt: skip
+    fails("23503", team.as_("service_role").insert, "order_items", item)
+    assert len(team.superuser("select id from public.order_items where order_id = %s", [order["id"]])) == 1

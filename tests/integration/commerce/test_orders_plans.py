@@ -137,4 +137,4 @@ def test_the_order_views_keep_the_listings_on_their_indexes(team: Team) -> None:
         [team.org_id, customer.id],
     )
     assert "orders_customer_id_idx" in one_person, one_person
-    assert "\"Seq Scan\"" not in one_person, one_person
+    assert '"Seq Scan"' not in one_person, one_person
