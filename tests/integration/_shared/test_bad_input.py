@@ -108,6 +108,8 @@ MAY_SUCCEED: dict[tuple[str, str], set[str]] = {
     ("place_order", "customer_email"): {"null", "combining", "rtl", "emoji"},  # null: the signed-in address
     ("place_order", "customer_name"): {"null"} | FREE_TEXT,
     ("place_order", "discount_code"): {"null"},
+    # any text is a prefix to look for (none of these matches an order)
+    ("search_orders", "query"): FREE_TEXT,
 }
 
 ALLOWED_CLASSES = ("22", "23", "LU")
@@ -246,6 +248,7 @@ class World:
             "record_template_view": lambda: {"template_id": self.template["id"]},
             "record_template_download": lambda: {"template_id": self.template["id"]},
             "rate_template": lambda: {"template_id": self.template["id"], "stars": 4},
+            "search_orders": lambda: {"organization_id": team.org_id, "query": "LUN-", "max_rows": 10},
             "place_order": lambda: {
                 "organization_id": team.org_id,
                 "items": [{"product_id": str(self.product["id"]), "quantity": 1}],

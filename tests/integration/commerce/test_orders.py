@@ -525,3 +525,47 @@ def test_an_item_belongs_to_its_orders_organisation_whoever_writes(team: Team, a
     }  # fmt: skip
     fails("23503", team.as_("service_role").insert, "order_items", item)
     assert len(team.superuser("select id from public.order_items where order_id = %s", [order["id"]])) == 1
+
+
+def test_the_brand_searches_its_orders_by_number_or_email_prefix(team: Team, api: PostgREST) -> None:
+    ring = product(team, stock=100)
+    _, alice_session = customer(team)
+    orders = [
+        place(alice_session, team, [{"product_id": ring["id"], "quantity": 1}], customer_email=email)
+        for email in ("alice.martin@example.com", "alice_b@example.com", "bob@example.com")
+    ]
+    elsewhere = make_team(api, team.url)
+    theirs = product(elsewhere, stock=5)
+    place(
+        alice_session,
+        elsewhere,
+        [{"product_id": theirs["id"], "quantity": 1}],
+        customer_email="alice.x@example.com",
+    )
+    viewer = team.as_("viewer")
+
+    def search(query: str, **args: Any) -> list[str]:
+        return [
+            o["order_number"]
+            for o in viewer.rpc("search_orders", organization_id=team.org_id, query=query, **args)
+        ]
+
+    newest_first = [o["order_number"] for o in reversed(orders)]
+    assert search("ALICE") == newest_first[1:]  # the brand's own only, whatever the case
+    assert search("alice_") == [orders[1]["order_number"]]  # "_" is a character, not a wildcard
+    assert search("%") == []
+    assert search(" bob@example.com ") == [orders[2]["order_number"]]
+    assert search(orders[0]["order_number"].lower()) == [orders[0]["order_number"]]
+    assert search(orders[0]["order_number"][:9]) == newest_first  # LUN-2026-
+    assert search("LUN-", max_rows=2) == newest_first[:2]
+    # orders.read is needed: not the customer's path, nor an outsider's
+    fails("42501", alice_session.rpc, "search_orders", organization_id=team.org_id, query="alice")
+    fails(
+        "42501",
+        new_person(team.url, "outsider").session(api).rpc,
+        "search_orders",
+        organization_id=team.org_id,
+        query="a",
+    )
+    fails("22023", viewer.rpc, "search_orders", organization_id=team.org_id, query="a", max_rows=201)
+    fails("22023", viewer.rpc, "search_orders", organization_id=team.org_id, query="   ")
