@@ -23,23 +23,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import statistics
 import sys
-import time
 import uuid
-from pathlib import Path
 
 import psycopg
 from psycopg.types.json import Jsonb
 
-from luneo.core import embedded, migrations
-from luneo.core.db import with_database
-from luneo.core.errors import LuneoError
-from luneo.core.settings import load_settings
-from tests.support.postgrest import Request, begin_request
+from bench import _common
+from tests.support.postgrest import Request
 
-REPO = Path(__file__).resolve().parents[1]
 DATABASE = "luneo_bench_rls"
 ORGANIZATIONS = 1_000
 ROWS = 1_000_000
@@ -51,11 +43,7 @@ LISTINGS = {
 }
 
 
-def seed(admin: psycopg.Connection, server: str) -> str:
-    admin.execute(f'drop database if exists "{DATABASE}" with (force)')
-    admin.execute(f'create database "{DATABASE}"')
-    url = with_database(server, DATABASE)
-    migrations.apply(load_settings(REPO, url))
+def seed(url: str) -> None:
     with psycopg.connect(url, autocommit=True) as conn:
         print(f"seeding {ROWS:,} orders over {ORGANIZATIONS:,} organisations...", file=sys.stderr)
         conn.execute(
@@ -85,16 +73,11 @@ def seed(admin: psycopg.Connection, server: str) -> str:
             [member],
         )
         conn.execute("vacuum analyze")
-    return url
 
 
 def request(conn: psycopg.Connection, caller: Request, query: str) -> float:
     """One GET as PostgREST sends it: begin read only, one statement of settings, the query, commit."""
-    started = time.perf_counter()
-    begin_request(conn, caller, method="GET", path="/orders", read_only=True)
-    rows = conn.execute(query).fetchall()
-    conn.execute("commit")
-    elapsed = time.perf_counter() - started
+    elapsed, rows = _common.request(conn, caller, query, path="/orders")
     if len(rows) != 50:
         raise SystemExit(f"expected 50 rows, got {len(rows)} for {query!r} as {caller.role}")
     return elapsed
@@ -105,15 +88,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--reseed", action="store_true")
     args = parser.parse_args()
-    server = os.environ.get("LUNEO_BENCH_DATABASE_URL") or embedded.ensure_server(REPO / ".luneo" / "bench")
-    with psycopg.connect(server, autocommit=True) as admin:
-        exists = admin.execute("select 1 from pg_database where datname = %s", [DATABASE]).fetchone()
-        url = with_database(server, DATABASE) if exists and not args.reseed else seed(admin, server)
-        try:  # a kept database gets the current functions and policies
-            migrations.apply(load_settings(REPO, url))
-        except LuneoError:  # its migrations no longer match the files: start again
-            url = seed(admin, server)
-
+    url = _common.kept_database(_common.server(), DATABASE, seed, reseed=args.reseed)
     with psycopg.connect(url, autocommit=True) as conn:
         member, org = conn.execute(
             "select m.user_id, m.organization_id from public.team_members as m"
@@ -135,7 +110,7 @@ def main() -> None:
             for _ in range(args.requests):  # interleaved, so drift hits both sides alike
                 for side, (caller, where) in sides.items():
                     samples[side].append(request(conn, caller, template.format(where=where)))
-            medians = {side: statistics.median(values) * 1000 for side, values in samples.items()}
+            medians = {side: _common.median_ms(values) for side, values in samples.items()}
             ratio = medians["rls"] / medians["explicit"]
             results[listing] = {
                 **{f"{side}_ms": round(value, 3) for side, value in medians.items()},
