@@ -51,8 +51,12 @@ def kept_database(server_url: str, name: str, seed: Callable[[str], None], *, re
             admin.execute(f'drop database if exists "{name}" with (force)')
             admin.execute(f'create database "{name}"')
             url = with_database(server_url, name)
-            migrate(url)
-            seed(url)
+            try:
+                migrate(url)
+                seed(url)
+            except BaseException:  # never keep a half-seeded database
+                admin.execute(f'drop database if exists "{name}" with (force)')
+                raise
             return url
 
         exists = admin.execute("select 1 from pg_database where datname = %s", [name]).fetchone()
