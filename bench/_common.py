@@ -2,6 +2,7 @@
 
 * `server()`: the embedded server under .luneo/bench (started on demand) unless
   LUNEO_BENCH_DATABASE_URL names another;
+* `arguments(doc)`: the command line of such a benchmark, `--reseed` included;
 * `kept_database(...)`: a database seeded once and kept between runs; a kept one gets the
   current functions and policies (`luneo db apply`), and is seeded again when asked
   (`--reseed`) or when its migrations no longer match the files;
@@ -12,6 +13,7 @@
 
 from __future__ import annotations
 
+import argparse
 import math
 import os
 import statistics
@@ -39,6 +41,13 @@ def server() -> str:
 def migrate(url: str) -> None:
     """Luneo's own apply: migrations, functions and policies."""
     migrations.apply(load_settings(REPO, url))
+
+
+def arguments(doc: str) -> argparse.ArgumentParser:
+    """The command line of a benchmark on a kept database: its first docstring line, `--reseed`."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--reseed", action="store_true", help="seed the kept database again")
+    return parser
 
 
 def kept_database(server_url: str, name: str, seed: Callable[[str], None], *, reseed: bool = False) -> str:

@@ -36,7 +36,6 @@ production.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import random
@@ -467,10 +466,9 @@ def get(conn: psycopg.Connection[Any], caller: Request, query: str, value: Any) 
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = _common.arguments(__doc__)
     parser.add_argument("--seconds", type=float, default=20, help="each throughput run (default 20)")
     parser.add_argument("--requests", type=int, default=300, help="listing requests per side (default 300)")
-    parser.add_argument("--reseed", action="store_true")
     args = parser.parse_args()
     server_url = _common.server()
     url = _common.kept_database(server_url, DATABASE, seed, reseed=args.reseed)

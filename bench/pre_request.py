@@ -21,7 +21,6 @@ another. The seeded database is kept between runs (`--reseed` rebuilds it).
 
 from __future__ import annotations
 
-import argparse
 import json
 import time
 import uuid
@@ -69,9 +68,8 @@ def request(conn: psycopg.Connection, caller: Request, pre_request: str | None, 
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = _common.arguments(__doc__)
     parser.add_argument("--requests", type=int, default=2000)
-    parser.add_argument("--reseed", action="store_true")
     args = parser.parse_args()
     url = _common.kept_database(_common.server(), DATABASE, seed, reseed=args.reseed)
     with psycopg.connect(url, autocommit=True) as conn:
