@@ -45,6 +45,8 @@ LISTINGS = {
 def seed(url: str) -> None:
     with psycopg.connect(url, autocommit=True) as conn:
         print(f"seeding {ROWS:,} orders over {ORGANIZATIONS:,} organisations...", file=sys.stderr)
+        # explicit numbers (7 digits, as imported orders): the default, private.next_order_number(),
+        # pads with lpad(n, 6), which cuts the 1,000,000th number to 6 digits and repeats one
         conn.execute(
             "insert into public.organizations (name, slug)"
             " select 'Brand ' || n, 'brand-' || n from generate_series(1, %s) as n",
@@ -52,11 +54,14 @@ def seed(url: str) -> None:
         )
         conn.execute(
             """
-            insert into public.orders (organization_id, customer_email, status, total_amount, placed_at)
-            select o.ids[1 + n %% %(orgs)s], 'customer' || n || '@example.com', 'paid', n %% 50000,
-                   now() - make_interval(secs => n)
-            from generate_series(1, %(rows)s) as n,
-                 (select array_agg(id order by slug) as ids from public.organizations) as o
+            insert into public.orders
+                (organization_id, order_number, customer_email, status, total_amount, placed_at)
+            select o.ids[1 + n %% %(orgs)s],
+                   'LUN-' || to_char(t.at, 'YYYY') || '-' || to_char(n, 'FM0000000'),
+                   'customer' || n || '@example.com', 'paid', n %% 50000, t.at
+            from generate_series(1, %(rows)s) as n
+            cross join lateral (select now() - make_interval(secs => n) as at) as t
+            cross join (select array_agg(id order by slug) as ids from public.organizations) as o
             """,
             {"orgs": ORGANIZATIONS, "rows": ROWS},
         )
