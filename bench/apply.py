@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import statistics
 import subprocess
@@ -24,12 +23,10 @@ from pathlib import Path
 
 import psycopg
 
-from luneo.core import embedded
+from bench._common import REPO, server
 from luneo.core.compat import compat_files
 from luneo.core.db import with_database
 from luneo.core.migrations.files import discover
-
-REPO = Path(__file__).resolve().parents[1]
 
 
 def timed(command: list[str], env: dict[str, str] | None = None) -> float:
@@ -50,17 +47,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
-    server = os.environ.get("LUNEO_BENCH_DATABASE_URL") or embedded.ensure_server(REPO / ".luneo" / "bench")
+    server_url = server()
     luneo = [sys.executable, "-m", "luneo.cli.main", "db", "apply", "--dir", str(REPO), "--db-url"]
     project = discover(REPO)
     stand_in = compat_files()
     files = [REPO / f.rel for f in project.versioned + project.repeatable]
     full, noop, floor = [], [], []
-    with psycopg.connect(server, autocommit=True) as admin:
+    with psycopg.connect(server_url, autocommit=True) as admin:
         for _ in range(args.runs):
             name = f"luneo_bench_{uuid.uuid4().hex[:8]}"
             admin.execute(f'create database "{name}"')
-            url = with_database(server, name)
+            url = with_database(server_url, name)
             full.append(timed([*luneo, url]))
             noop.append(timed([*luneo, url]))
             admin.execute(f'drop database "{name}" with (force)')

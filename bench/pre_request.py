@@ -21,34 +21,22 @@ another. The seeded database is kept between runs (`--reseed` rebuilds it).
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
-import statistics
 import time
 import uuid
-from pathlib import Path
 
 import psycopg
 from psycopg.types.json import Jsonb
 
-from luneo.core import embedded, migrations
-from luneo.core.db import with_database
-from luneo.core.errors import LuneoError
-from luneo.core.settings import load_settings
-from tests.support.postgrest import Request, begin_request
+from bench import _common
+from tests.support.postgrest import Request
 
-REPO = Path(__file__).resolve().parents[1]
 DATABASE = "luneo_bench_pre_request"
 REVOKED = 100_000
 SIDES = {"none": None, "check_request": "private.check_request", "check_api_key": "private.check_api_key"}
 
 
-def seed(admin: psycopg.Connection, server: str) -> str:
-    admin.execute(f'drop database if exists "{DATABASE}" with (force)')
-    admin.execute(f'create database "{DATABASE}"')
-    url = with_database(server, DATABASE)
-    migrations.apply(load_settings(REPO, url))
+def seed(url: str) -> None:
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(
             "insert into auth.users (id, aud, role, email, raw_user_meta_data) values"
@@ -62,35 +50,28 @@ def seed(admin: psycopg.Connection, server: str) -> str:
             [REVOKED],
         )
         conn.execute("vacuum analyze")
-    return url
 
 
 def request(conn: psycopg.Connection, caller: Request, pre_request: str | None, me: str) -> float:
     """One GET as PostgREST sends it, with or without the pre-request function."""
-    started = time.perf_counter()
-    begin_request(conn, caller, method="GET", path="/profiles", read_only=True, pre_request=pre_request)
-    rows = conn.execute("select * from public.profiles where id = %s", [me]).fetchall()
-    conn.execute("commit")
-    elapsed = time.perf_counter() - started
+    elapsed, rows = _common.request(
+        conn,
+        caller,
+        "select * from public.profiles where id = %s",
+        [me],
+        path="/profiles",
+        pre_request=pre_request,
+    )
     if len(rows) != 1:
         raise SystemExit(f"expected the caller's profile, got {len(rows)} rows")
     return elapsed
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = _common.arguments(__doc__)
     parser.add_argument("--requests", type=int, default=2000)
-    parser.add_argument("--reseed", action="store_true")
     args = parser.parse_args()
-    server = os.environ.get("LUNEO_BENCH_DATABASE_URL") or embedded.ensure_server(REPO / ".luneo" / "bench")
-    with psycopg.connect(server, autocommit=True) as admin:
-        exists = admin.execute("select 1 from pg_database where datname = %s", [DATABASE]).fetchone()
-        url = with_database(server, DATABASE) if exists and not args.reseed else seed(admin, server)
-        try:  # a kept database gets the current functions and policies
-            migrations.apply(load_settings(REPO, url))
-        except LuneoError:  # its migrations no longer match the files: start again
-            url = seed(admin, server)
-
+    url = _common.kept_database(_common.server(), DATABASE, seed, reseed=args.reseed)
     with psycopg.connect(url, autocommit=True) as conn:
         (me,) = conn.execute("select id::text from auth.users where email = 'bench@example.com'").fetchone()
         server_version = conn.execute("show server_version").fetchone()[0]
@@ -115,7 +96,7 @@ def main() -> None:
         for _ in range(args.requests):  # interleaved
             for side, pre_request in SIDES.items():
                 samples[side].append(request(conn, caller, pre_request, me))
-    medians = {side: statistics.median(values) * 1000 for side, values in samples.items()}
+    medians = {side: _common.median_ms(values) for side, values in samples.items()}
     print(
         json.dumps(
             {

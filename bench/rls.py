@@ -21,25 +21,16 @@ another. The seeded database is kept between runs (`--reseed` rebuilds it).
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
-import statistics
 import sys
-import time
 import uuid
-from pathlib import Path
 
 import psycopg
 from psycopg.types.json import Jsonb
 
-from luneo.core import embedded, migrations
-from luneo.core.db import with_database
-from luneo.core.errors import LuneoError
-from luneo.core.settings import load_settings
-from tests.support.postgrest import Request, begin_request
+from bench import _common
+from tests.support.postgrest import Request
 
-REPO = Path(__file__).resolve().parents[1]
 DATABASE = "luneo_bench_rls"
 ORGANIZATIONS = 1_000
 ROWS = 1_000_000
@@ -51,13 +42,11 @@ LISTINGS = {
 }
 
 
-def seed(admin: psycopg.Connection, server: str) -> str:
-    admin.execute(f'drop database if exists "{DATABASE}" with (force)')
-    admin.execute(f'create database "{DATABASE}"')
-    url = with_database(server, DATABASE)
-    migrations.apply(load_settings(REPO, url))
+def seed(url: str) -> None:
     with psycopg.connect(url, autocommit=True) as conn:
         print(f"seeding {ROWS:,} orders over {ORGANIZATIONS:,} organisations...", file=sys.stderr)
+        # explicit numbers (7 digits, as imported orders): the default, private.next_order_number(),
+        # pads with lpad(n, 6), which cuts the 1,000,000th number to 6 digits and repeats one
         conn.execute(
             "insert into public.organizations (name, slug)"
             " select 'Brand ' || n, 'brand-' || n from generate_series(1, %s) as n",
@@ -65,11 +54,14 @@ def seed(admin: psycopg.Connection, server: str) -> str:
         )
         conn.execute(
             """
-            insert into public.orders (organization_id, customer_email, status, total_amount, placed_at)
-            select o.ids[1 + n %% %(orgs)s], 'customer' || n || '@example.com', 'paid', n %% 50000,
-                   now() - make_interval(secs => n)
-            from generate_series(1, %(rows)s) as n,
-                 (select array_agg(id order by slug) as ids from public.organizations) as o
+            insert into public.orders
+                (organization_id, order_number, customer_email, status, total_amount, placed_at)
+            select o.ids[1 + n %% %(orgs)s],
+                   'LUN-' || to_char(t.at, 'YYYY') || '-' || to_char(n, 'FM0000000'),
+                   'customer' || n || '@example.com', 'paid', n %% 50000, t.at
+            from generate_series(1, %(rows)s) as n
+            cross join lateral (select now() - make_interval(secs => n) as at) as t
+            cross join (select array_agg(id order by slug) as ids from public.organizations) as o
             """,
             {"orgs": ORGANIZATIONS, "rows": ROWS},
         )
@@ -85,35 +77,21 @@ def seed(admin: psycopg.Connection, server: str) -> str:
             [member],
         )
         conn.execute("vacuum analyze")
-    return url
 
 
 def request(conn: psycopg.Connection, caller: Request, query: str) -> float:
     """One GET as PostgREST sends it: begin read only, one statement of settings, the query, commit."""
-    started = time.perf_counter()
-    begin_request(conn, caller, method="GET", path="/orders", read_only=True)
-    rows = conn.execute(query).fetchall()
-    conn.execute("commit")
-    elapsed = time.perf_counter() - started
+    elapsed, rows = _common.request(conn, caller, query, path="/orders")
     if len(rows) != 50:
         raise SystemExit(f"expected 50 rows, got {len(rows)} for {query!r} as {caller.role}")
     return elapsed
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = _common.arguments(__doc__)
     parser.add_argument("--requests", type=int, default=300)
-    parser.add_argument("--reseed", action="store_true")
     args = parser.parse_args()
-    server = os.environ.get("LUNEO_BENCH_DATABASE_URL") or embedded.ensure_server(REPO / ".luneo" / "bench")
-    with psycopg.connect(server, autocommit=True) as admin:
-        exists = admin.execute("select 1 from pg_database where datname = %s", [DATABASE]).fetchone()
-        url = with_database(server, DATABASE) if exists and not args.reseed else seed(admin, server)
-        try:  # a kept database gets the current functions and policies
-            migrations.apply(load_settings(REPO, url))
-        except LuneoError:  # its migrations no longer match the files: start again
-            url = seed(admin, server)
-
+    url = _common.kept_database(_common.server(), DATABASE, seed, reseed=args.reseed)
     with psycopg.connect(url, autocommit=True) as conn:
         member, org = conn.execute(
             "select m.user_id, m.organization_id from public.team_members as m"
@@ -135,7 +113,7 @@ def main() -> None:
             for _ in range(args.requests):  # interleaved, so drift hits both sides alike
                 for side, (caller, where) in sides.items():
                     samples[side].append(request(conn, caller, template.format(where=where)))
-            medians = {side: statistics.median(values) * 1000 for side, values in samples.items()}
+            medians = {side: _common.median_ms(values) for side, values in samples.items()}
             ratio = medians["rls"] / medians["explicit"]
             results[listing] = {
                 **{f"{side}_ms": round(value, 3) for side, value in medians.items()},
