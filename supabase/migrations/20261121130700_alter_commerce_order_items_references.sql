@@ -13,7 +13,8 @@
 --          Also: orders.idempotency_fingerprint, the digest of what a keyed place_order() call
 --          asked for, so a key reused for another basket is refused (LU108) instead of returning
 --          an order the client did not ask for.
--- Touches: constraints order_items_design_id_fkey, order_items_order_id_organization_id_fkey; column public.orders.idempotency_fingerprint.
+-- Touches: constraints order_items_design_id_fkey, order_items_order_id_organization_id_fkey;
+--          column public.orders.idempotency_fingerprint.
 -- Destructive: yes: clears order_items.design_id where it names no design of the order's organisation.
 
 do $$

@@ -176,7 +176,7 @@ begin
             raise exception using errcode = '22023', message = 'items: the design is made for another product',
                 detail = format('design_id=%s product_id=%s', line.design_id, line.product_id);
         end if;
-        perform private.check_customisation(line.customisation_schema, line.customisation);
+        -- the customisation is checked against the product's schema as the items are written, below
         subtotal := subtotal + line.price_amount * line.quantity;
     end loop;
     if subtotal > 10000000000000 then
@@ -257,7 +257,20 @@ begin
         end if;
     end if;
 
-    -- stock: one conditional update per tracked product, in id order (no deadlock between orders)
+    insert into public.order_items (
+        order_id, organization_id, product_id, design_id, sku, name, unit_price_amount, quantity,
+        line_total_amount, currency, customisation
+    )
+    select
+        placed.id, placed.organization_id, p.id, (i.value ->> 'design_id')::uuid, p.sku, p.name, p.price_amount,
+        (i.value ->> 'quantity')::integer, p.price_amount * (i.value ->> 'quantity')::integer, p.currency,
+        private.check_customisation(p.customisation_schema, i.value -> 'customisation')
+    from pg_catalog.jsonb_array_elements(place_order.items) with ordinality as i
+    inner join public.products as p on p.id = (i.value ->> 'product_id')::uuid
+    order by i.ordinality;
+
+    -- stock last, so its row locks are held only until the commit: one conditional update per
+    -- tracked product, in id order (no deadlock between orders)
     for wanted in
         select (i.value ->> 'product_id')::uuid as product_id, sum((i.value ->> 'quantity')::integer) as quantity
         from pg_catalog.jsonb_array_elements(place_order.items) as i
@@ -274,18 +287,6 @@ begin
                 hint = 'Order fewer units, or later.';
         end if;
     end loop;
-
-    insert into public.order_items (
-        order_id, organization_id, product_id, design_id, sku, name, unit_price_amount, quantity,
-        line_total_amount, currency, customisation
-    )
-    select
-        placed.id, placed.organization_id, p.id, (i.value ->> 'design_id')::uuid, p.sku, p.name, p.price_amount,
-        (i.value ->> 'quantity')::integer, p.price_amount * (i.value ->> 'quantity')::integer, p.currency,
-        private.check_customisation(p.customisation_schema, i.value -> 'customisation')
-    from pg_catalog.jsonb_array_elements(place_order.items) with ordinality as i
-    inner join public.products as p on p.id = (i.value ->> 'product_id')::uuid
-    order by i.ordinality;
 
     return placed;
 end;

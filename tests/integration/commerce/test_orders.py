@@ -569,3 +569,13 @@ def test_the_brand_searches_its_orders_by_number_or_email_prefix(team: Team, api
     )
     fails("22023", viewer.rpc, "search_orders", organization_id=team.org_id, query="a", max_rows=201)
     fails("22023", viewer.rpc, "search_orders", organization_id=team.org_id, query="   ")
+
+
+def test_order_numbers_keep_every_digit_past_a_million(team: Team) -> None:
+    team.superuser("select setval('private.order_number_seq', 999998)")
+    service = team.as_("service_role")
+    numbers = [
+        service.insert("orders", {"organization_id": team.org_id, "total_amount": 100})[0]["order_number"]
+        for _ in range(3)
+    ]
+    assert [n.rsplit("-", 1)[1] for n in numbers] == ["999999", "1000000", "1000001"]
