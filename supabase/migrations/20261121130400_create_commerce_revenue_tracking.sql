@@ -35,6 +35,7 @@ comment on column public.revenue_tracking.amount is 'Minor units; payments posit
 -- one payment and one refund per order, whatever retries the writers make
 create unique index revenue_tracking_order_id_kind_idx on public.revenue_tracking (order_id, kind)
 where kind in ('payment', 'refund');
+create index revenue_tracking_order_id_idx on public.revenue_tracking (order_id);
 create index revenue_tracking_organization_id_idx on public.revenue_tracking (organization_id, recorded_at desc);
 
 alter table public.revenue_tracking enable row level security;
