@@ -304,13 +304,19 @@ class Session:
 
 
 def _where(filters: dict[str, Any]) -> tuple[sql.Composable, list[Any]]:
-    """` where a = %s and b = %s` (PostgREST's eq filters), or nothing."""
+    """` where a = %s and b is null` (PostgREST's `eq.` and `is.null` filters), or nothing.
+
+    `=`, as PostgREST sends it, so a filter on a key reaches its index (`is not distinct from`
+    cannot use one: every row would pass the table's policies first)."""
     if not filters:
         return sql.SQL(""), []
     conditions = sql.SQL(" and ").join(
-        sql.SQL("{} is not distinct from {}").format(sql.Identifier(k), sql.Placeholder()) for k in filters
+        sql.SQL("{} is null").format(sql.Identifier(k))
+        if v is None
+        else sql.SQL("{} = {}").format(sql.Identifier(k), sql.Placeholder())
+        for k, v in filters.items()
     )
-    return sql.SQL(" where {}").format(conditions), list(filters.values())
+    return sql.SQL(" where {}").format(conditions), [v for v in filters.values() if v is not None]
 
 
 @dataclass(frozen=True)
