@@ -167,12 +167,18 @@ stable
 security definer
 set search_path = ''
 as $$
+declare
+    -- once: in the query below it would run again for every (table, organisation) pair
+    auditable uuid[] := private.organizations_with('audit.read');
 begin
+    if auditable = '{}' then
+        return '{}';
+    end if;
     return coalesce((
         select array_agg(org.id::text || ':' || t.table_name)
         from private.audited_tables as t
         cross join lateral unnest(private.organizations_with(t.read_permission)) as org (id)
-        where org.id = any(private.organizations_with('audit.read'))
+        where org.id = any(auditable)
     ), '{}');
 end;
 $$;
