@@ -129,13 +129,11 @@ begin
             place_order.items, place_order.shipping_address, place_order.currency, email,
             place_order.customer_name, code_text
         )::text, 'UTF8'));
-        select o.* into placed from public.orders as o
-        where
-            o.idempotency_key = place_order.idempotency_key
-            and ((caller is not null and o.customer_id = caller and o.organization_id = place_order.organization_id)
-                or (key_id is not null and o.customer_id is null and o.api_key_id = key_id));
-        if found then
-            return private.same_order_request(placed, fingerprint);
+        placed := private.order_for_key(
+            place_order.organization_id, place_order.idempotency_key, caller, key_id, fingerprint
+        );
+        if placed.id is not null then
+            return placed;
         end if;
     end if;
 
@@ -228,12 +226,9 @@ begin
     on conflict do nothing
     returning o.* into placed;
     if placed.id is null then
-        select o.* into placed from public.orders as o
-        where
-            o.idempotency_key = place_order.idempotency_key
-            and ((caller is not null and o.customer_id = caller and o.organization_id = place_order.organization_id)
-                or (key_id is not null and o.customer_id is null and o.api_key_id = key_id));
-        return private.same_order_request(placed, fingerprint);
+        return private.order_for_key(
+            place_order.organization_id, place_order.idempotency_key, caller, key_id, fingerprint
+        );
     end if;
 
     -- the code's limits: a conditional update takes the code's row (concurrent orders with the same
@@ -300,29 +295,42 @@ revoke execute on function private.place_order(uuid, jsonb, text, jsonb, text, t
 grant execute on function private.place_order(uuid, jsonb, text, jsonb, text, text, text, text)
 to anon, authenticated, service_role;
 
-create or replace function private.same_order_request(placed public.orders, fingerprint bytea)
+create or replace function private.order_for_key(
+    organization_id uuid, idempotency_key text, customer_id uuid, api_key_id uuid, fingerprint bytea
+)
 returns public.orders
 language plpgsql
 stable
 set search_path = ''
 as $$
+declare
+    placed public.orders;
 begin
+    select o.* into placed from public.orders as o
+    where
+        o.idempotency_key = order_for_key.idempotency_key
+        and (
+            (order_for_key.customer_id is not null and o.customer_id = order_for_key.customer_id
+                and o.organization_id = order_for_key.organization_id)
+            or (order_for_key.api_key_id is not null and o.customer_id is null
+                and o.api_key_id = order_for_key.api_key_id)
+        );
     -- orders keyed before fingerprints existed cannot be compared: they are returned
-    if same_order_request.placed.idempotency_fingerprint is distinct from same_order_request.fingerprint
-        and same_order_request.placed.idempotency_fingerprint is not null then
+    if placed.idempotency_fingerprint is distinct from order_for_key.fingerprint
+        and placed.idempotency_fingerprint is not null then
         raise exception using errcode = 'LU108', message = 'idempotency key already used for another order',
-            detail = format('idempotency_key=%s order_number=%s', same_order_request.placed.idempotency_key,
-                same_order_request.placed.order_number),
+            detail = format('idempotency_key=%s order_number=%s', placed.idempotency_key, placed.order_number),
             hint = 'A retry sends the same request; a new order needs a new idempotency_key.';
     end if;
-    return same_order_request.placed;
+    return placed;
 end;
 $$;
 
-comment on function private.same_order_request(public.orders, bytea) is
-'place_order''s retry check: the order an idempotency key made, if this call asked for the same; else LU108.';
+comment on function private.order_for_key(uuid, text, uuid, uuid, bytea) is
+'place_order''s retry: the order this idempotency key made for the customer at the brand (or for the '
+'API key), if the call asked for the same (else LU108); null when the key made none yet.';
 
-revoke execute on function private.same_order_request(public.orders, bytea) from public, anon, authenticated;
+revoke execute on function private.order_for_key(uuid, text, uuid, uuid, bytea) from public, anon, authenticated;
 
 -- the RPC: POST /rpc/place_order
 create or replace function public.place_order(
