@@ -79,6 +79,26 @@ REQUEST_SETTINGS = (
 )
 
 
+def request_statements(
+    request: Request, *, method: str, path: str, read_only: bool, schema: str = "public"
+) -> list[tuple[str, list[str] | None]]:
+    """The statements that open a request's transaction, with their parameters: `begin`, then the
+    settings (what begin_request sends; benchmarks driving pgbench render them as its script)."""
+    headers = {k.lower(): v for k, v in request.headers.items()}
+    settings = [
+        f"{schema}, extensions",
+        request.role,
+        json.dumps(request.claims),
+        json.dumps(headers),
+        method,
+        path,
+    ]
+    return [
+        ("begin isolation level read committed" + (" read only" if read_only else ""), None),
+        (REQUEST_SETTINGS, settings),
+    ]
+
+
 def begin_request(
     conn: psycopg.Connection[Any],
     request: Request,
@@ -91,19 +111,10 @@ def begin_request(
 ) -> None:
     """Open a request's transaction on an autocommit connection, as PostgREST does; the caller
     runs its query, then `commit` (or closes the connection to roll back)."""
-    conn.execute("begin isolation level read committed" + (" read only" if read_only else ""))
-    headers = {k.lower(): v for k, v in request.headers.items()}
-    conn.execute(
-        REQUEST_SETTINGS,
-        [
-            f"{schema}, extensions",
-            request.role,
-            json.dumps(request.claims),
-            json.dumps(headers),
-            method,
-            path,
-        ],
-    )
+    for query, params in request_statements(
+        request, method=method, path=path, read_only=read_only, schema=schema
+    ):
+        conn.execute(query, params)
     if pre_request:
         conn.execute(sql.SQL("select {}()").format(sql.SQL(pre_request)))
 

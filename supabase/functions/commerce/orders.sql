@@ -36,8 +36,9 @@ declare
     key_organization uuid;
     email text := lower(place_order.customer_email);
     item jsonb;
-    line record;
-    wanted record;
+    product record;
+    design_product uuid;
+    customisation jsonb;
     subtotal bigint := 0;
     rate integer := 0;
     tax bigint;
@@ -48,7 +49,21 @@ declare
     order_currency text := place_order.currency;
     fingerprint bytea;
     placed public.orders;
+    item_count integer;
     max_items constant integer := 50;
+    uuid_pattern constant text := '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$';
+    -- the lines, as checked and priced: written to order_items in one statement
+    line_products uuid[] := '{}';
+    line_designs uuid[] := '{}';
+    line_skus text[] := '{}';
+    line_names text[] := '{}';
+    line_prices bigint[] := '{}';
+    line_quantities integer[] := '{}';
+    line_customisations jsonb[] := '{}';
+    tracked_products uuid[] := '{}';
+    tracked_count integer;
+    taken integer;
+    short record;
 begin
     -- who: an API key with the orders scope (its own organisation), else a signed-in customer
     if nullif(current_setting('luneo.api_key_id', true), '') is not null then
@@ -75,31 +90,29 @@ begin
         key_id := null;  -- a signed-in customer sending the brand's key along orders as themselves
     end if;
 
-    -- the input's shape
+    -- the input's shape (expressions only: no query runs until the whole input is well formed)
     if place_order.items is null or pg_catalog.jsonb_typeof(place_order.items) <> 'array' then
         raise exception using errcode = '22023', message = 'items: must be a JSON array of items',
             hint = 'items: [{"product_id": "...", "quantity": 1, "customisation": {}}]';
     end if;
-    if pg_catalog.jsonb_array_length(place_order.items) = 0 then
+    item_count := pg_catalog.jsonb_array_length(place_order.items);
+    if item_count = 0 then
         raise exception using errcode = '22023', message = 'items: an order needs at least one item';
     end if;
-    if pg_catalog.jsonb_array_length(place_order.items) > max_items then
+    if item_count > max_items then
         raise exception using errcode = '22023', message = format('items: at most %s items', max_items);
     end if;
-    for item in select i from pg_catalog.jsonb_array_elements(place_order.items) as i loop
+    for n in 0 .. item_count - 1 loop
+        item := place_order.items -> n;
         if pg_catalog.jsonb_typeof(item) <> 'object'
-            or exists (
-                select from pg_catalog.jsonb_object_keys(item) as k
-                where k not in ('product_id', 'quantity', 'customisation', 'design_id')
-            ) then
+            or item - '{product_id,quantity,customisation,design_id}'::text[] <> '{}'::jsonb then
             raise exception using errcode = '22023',
                 message = 'items: each item is an object of product_id, quantity, customisation, design_id';
         end if;
         if pg_catalog.jsonb_typeof(item -> 'product_id') is distinct from 'string'
-            or (item ->> 'product_id') !~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+            or (item ->> 'product_id') !~* uuid_pattern
             or (item ? 'design_id' and pg_catalog.jsonb_typeof(item -> 'design_id') <> 'null' and (
-                pg_catalog.jsonb_typeof(item -> 'design_id') <> 'string'
-                or (item ->> 'design_id') !~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+                pg_catalog.jsonb_typeof(item -> 'design_id') <> 'string' or (item ->> 'design_id') !~* uuid_pattern
             )) then
             raise exception using errcode = '22023', message = 'items: product_id (and design_id) must be uuids';
         end if;
@@ -137,45 +150,60 @@ begin
         end if;
     end if;
 
-    -- prices from the catalogue only
-    for line in
-        select
-            i.ordinality, (i.value ->> 'product_id')::uuid as product_id, (i.value ->> 'quantity')::integer as quantity,
-            i.value -> 'customisation' as customisation, p.id, p.status, p.currency, p.price_amount, p.customisation_schema,
-            (i.value ->> 'design_id')::uuid as design_id, d.id as found_design_id, d.product_id as design_product_id
-        from pg_catalog.jsonb_array_elements(place_order.items) with ordinality as i
-        left join public.products as p
-            on p.id = (i.value ->> 'product_id')::uuid and p.organization_id = place_order.organization_id
-        left join public.designs as d
-            on d.id = (i.value ->> 'design_id')::uuid and d.organization_id = place_order.organization_id
-        order by i.ordinality
-    loop
-        if line.id is null then
+    -- each line priced from the catalogue only (one primary-key lookup per item, whatever the
+    -- catalogue's size), its design and customisation checked
+    for n in 0 .. item_count - 1 loop
+        item := place_order.items -> n;
+        select p.id, p.status, p.currency, p.price_amount, p.customisation_schema, p.sku, p.name, p.track_stock
+        into product
+        from public.products as p
+        where p.id = (item ->> 'product_id')::uuid and p.organization_id = place_order.organization_id;
+        if product.id is null then
             raise exception using errcode = 'LU100', message = 'product not found',
-                detail = format('product_id=%s', line.product_id),
+                detail = format('product_id=%s', item ->> 'product_id'),
                 hint = 'Order active products of this organisation.';
         end if;
-        if line.status <> 'active' then
+        if product.status <> 'active' then
             raise exception using errcode = 'LU101', message = 'product not on sale',
-                detail = format('product_id=%s status=%s', line.product_id, line.status);
+                detail = format('product_id=%s status=%s', product.id, product.status);
         end if;
-        order_currency := coalesce(order_currency, line.currency);
-        if line.currency <> order_currency then
+        order_currency := coalesce(order_currency, product.currency);
+        if product.currency <> order_currency then
             raise exception using errcode = 'LU103', message = 'currency mismatch',
-                detail = format('product_id=%s is sold in %s, the order is in %s', line.product_id, line.currency, order_currency),
+                detail = format('product_id=%s is sold in %s, the order is in %s', product.id, product.currency, order_currency),
                 hint = 'Order products of one currency at a time.';
         end if;
-        if line.design_id is not null and line.found_design_id is null then
-            raise exception using errcode = 'LU140', message = 'design not found',
-                detail = format('design_id=%s', line.design_id),
-                hint = 'An item''s design is one of this organisation''s designs.';
+        if (item ->> 'design_id') is not null then
+            select d.product_id into design_product from public.designs as d
+            where d.id = (item ->> 'design_id')::uuid and d.organization_id = place_order.organization_id;
+            if not found then
+                raise exception using errcode = 'LU140', message = 'design not found',
+                    detail = format('design_id=%s', item ->> 'design_id'),
+                    hint = 'An item''s design is one of this organisation''s designs.';
+            end if;
+            if design_product is distinct from product.id and design_product is not null then
+                raise exception using errcode = '22023', message = 'items: the design is made for another product',
+                    detail = format('design_id=%s product_id=%s', item ->> 'design_id', product.id);
+            end if;
         end if;
-        if line.design_product_id is distinct from line.product_id and line.design_product_id is not null then
-            raise exception using errcode = '22023', message = 'items: the design is made for another product',
-                detail = format('design_id=%s product_id=%s', line.design_id, line.product_id);
+        customisation := item -> 'customisation';
+        if (customisation is null or customisation in ('{}', 'null'))
+            and coalesce(product.customisation_schema -> 'fields', '[]') = '[]' then
+            customisation := '{}';  -- nothing asked, nothing offered
+        else
+            customisation := private.check_customisation(product.customisation_schema, customisation);
         end if;
-        -- the customisation is checked against the product's schema as the items are written, below
-        subtotal := subtotal + line.price_amount * line.quantity;
+        subtotal := subtotal + product.price_amount * (item ->> 'quantity')::integer;
+        line_products := line_products || product.id;
+        line_designs := line_designs || (item ->> 'design_id')::uuid;
+        line_skus := line_skus || product.sku;
+        line_names := line_names || product.name;
+        line_prices := line_prices || product.price_amount;
+        line_quantities := line_quantities || (item ->> 'quantity')::integer;
+        line_customisations := line_customisations || customisation;
+        if product.track_stock then
+            tracked_products := tracked_products || product.id;
+        end if;
     end loop;
     if subtotal > 10000000000000 then
         raise exception using errcode = '22023', message = 'items: the order is too large';
@@ -257,31 +285,50 @@ begin
         line_total_amount, currency, customisation
     )
     select
-        placed.id, placed.organization_id, p.id, (i.value ->> 'design_id')::uuid, p.sku, p.name, p.price_amount,
-        (i.value ->> 'quantity')::integer, p.price_amount * (i.value ->> 'quantity')::integer, p.currency,
-        private.check_customisation(p.customisation_schema, i.value -> 'customisation')
-    from pg_catalog.jsonb_array_elements(place_order.items) with ordinality as i
-    inner join public.products as p on p.id = (i.value ->> 'product_id')::uuid
-    order by i.ordinality;
+        placed.id, placed.organization_id, l.product_id, l.design_id, l.sku, l.name, l.price, l.quantity,
+        l.price * l.quantity, placed.currency, l.customisation
+    -- unnest of several arrays (zipped) is FROM-clause syntax of its own: the name stays unqualified
+    from unnest(
+        line_products, line_designs, line_skus, line_names, line_prices, line_quantities, line_customisations
+    ) with ordinality as l (product_id, design_id, sku, name, price, quantity, customisation, position)
+    order by l.position;
 
-    -- stock last, so its row locks are held only until the commit: one conditional update per
-    -- tracked product, in id order (no deadlock between orders)
-    for wanted in
-        select (i.value ->> 'product_id')::uuid as product_id, sum((i.value ->> 'quantity')::integer) as quantity
-        from pg_catalog.jsonb_array_elements(place_order.items) as i
-        group by 1
-        order by 1
-    loop
-        update public.products as p set stock = p.stock - wanted.quantity
-        where p.id = wanted.product_id and p.track_stock and p.stock >= wanted.quantity;
-        if not found and exists (
-            select from public.products as p where p.id = wanted.product_id and p.track_stock
-        ) then
+    -- stock last, so its row locks are held only until the commit: the tracked products are
+    -- locked in id order (no deadlock between orders), then their units taken in one conditional
+    -- update. These movements are the order's own record (its items), not audit_logs entries.
+    select count(*) into tracked_count from (
+        select from public.products as p
+        where p.id = any(tracked_products) and p.track_stock
+        order by p.id
+        for no key update of p
+    ) as locked;
+    if tracked_count > 0 then
+        perform pg_catalog.set_config('luneo.stock_movement', 'order', true);
+        update public.products as p set stock = p.stock - w.quantity
+        from (
+            select l.product_id, sum(l.quantity) as quantity
+            from unnest(line_products, line_quantities) as l (product_id, quantity)
+            group by 1
+        ) as w
+        where p.id = w.product_id and p.track_stock and p.stock >= w.quantity;
+        get diagnostics taken = row_count;
+        perform pg_catalog.set_config('luneo.stock_movement', '', true);
+        if taken < tracked_count then
+            select w.product_id, w.quantity into short
+            from (
+                select l.product_id, sum(l.quantity) as quantity
+                from unnest(line_products, line_quantities) as l (product_id, quantity)
+                group by 1
+            ) as w
+            inner join public.products as p on p.id = w.product_id
+            where p.track_stock and p.stock < w.quantity
+            order by 1
+            limit 1;
             raise exception using errcode = 'LU102', message = 'insufficient stock',
-                detail = format('product_id=%s quantity=%s', wanted.product_id, wanted.quantity),
+                detail = format('product_id=%s quantity=%s', short.product_id, short.quantity),
                 hint = 'Order fewer units, or later.';
         end if;
-    end loop;
+    end if;
 
     return placed;
 end;
@@ -495,6 +542,7 @@ begin
     -- after shipping restocks nothing (the goods come back, if ever, as a return the brand counts)
     if (new.status = 'cancelled' and old.status in ('pending', 'paid'))
         or (new.status = 'refunded' and old.status in ('paid', 'processing')) then
+        perform pg_catalog.set_config('luneo.stock_movement', 'order', true);  -- no audit entry (see products)
         for line in
             select i.product_id, sum(i.quantity) as quantity
             from public.order_items as i where i.order_id = new.id
@@ -503,6 +551,7 @@ begin
             update public.products as p set stock = p.stock + line.quantity
             where p.id = line.product_id and p.track_stock;
         end loop;
+        perform pg_catalog.set_config('luneo.stock_movement', '', true);
     end if;
     -- a cancelled order gives its discount code's use back (a refunded one keeps it)
     if new.status = 'cancelled' and old.status <> 'cancelled' and new.discount_code_id is not null then

@@ -85,5 +85,9 @@ grant execute on function private.check_customisation(jsonb, jsonb) to service_r
 create or replace trigger _100_set_updated_at before update on public.products
 for each row execute function private.tg_set_updated_at();
 
+-- stock moved by an order (placed, cancelled or refunded) is the order's own record, its items and
+-- status history: place_order and the restock trigger mark those updates (luneo.stock_movement,
+-- for their statement only) and they make no audit entry; every other change to a product does
 create or replace trigger _500_audit after insert or update or delete on public.products
-for each row execute function private.tg_audit();
+for each row when (pg_catalog.current_setting('luneo.stock_movement', true) is distinct from 'order')
+execute function private.tg_audit();
