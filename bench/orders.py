@@ -49,6 +49,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -57,6 +58,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from bench import _common
+from luneo.core import embedded
 from luneo.core.db import with_database
 from tests.support.postgrest import Request, request_statements
 
@@ -213,14 +215,8 @@ def place_order(conn: psycopg.Connection[Any], caller: Request, organization_id:
 
 def find_pgbench() -> str:
     """The embedded server's pgbench (next to its postgres), else the system's, else PATH's."""
-    try:
-        import pgserver
-
-        beside = Path(pgserver.__file__).parent / "pginstall" / "bin" / "pgbench"
-        if beside.exists():
-            return str(beside)
-    except ImportError:
-        pass
+    if embedded.available() and (beside := embedded.program("pgbench")).exists():
+        return str(beside)
     system = sorted(Path("/usr/lib/postgresql").glob("*/bin/pgbench"), key=lambda p: int(p.parts[-3]))
     if system:
         return str(system[-1])
@@ -406,14 +402,19 @@ def listing(url: str, *, requests: int) -> dict[str, Any]:
             " where o.organization_id = %s and u.email = 'customer1@example.com' group by 1, 2",
             [brand],
         ).fetchone()
-        member = Request("authenticated", {"role": "authenticated", "sub": viewer, "email": VIEWER})
-        buyer = Request("authenticated", {"role": "authenticated", "sub": customer, "email": email})
-        service = Request("service_role", {"role": "service_role"})
-        by_org, by_customer = LISTING.format(column="organization_id"), LISTING.format(column="customer_id")
+    member = Request("authenticated", {"role": "authenticated", "sub": viewer, "email": VIEWER})
+    buyer = Request("authenticated", {"role": "authenticated", "sub": customer, "email": email})
+    service = Request("service_role", {"role": "service_role"})
+    by_org, by_customer = LISTING.format(column="organization_id"), LISTING.format(column="customer_id")
+    # one kept connection per side, as a pool connection serving one role keeps its prepared plan
+    # (a plan made under row level security is made again whenever the role changes); the sides
+    # still take turns, so drift hits every side alike
+    with ExitStack() as stack:
+        connections = [stack.enter_context(psycopg.connect(url, autocommit=True)) for _ in range(3)]
         sides: dict[str, Callable[[], float]] = {
-            "explicit": lambda: get(conn, service, by_org, brand),
-            "rls": lambda: get(conn, member, by_org, brand),
-            "customer_own": lambda: get(conn, buyer, by_customer, customer),
+            "explicit": lambda: get(connections[0], service, by_org, brand),
+            "rls": lambda: get(connections[1], member, by_org, brand),
+            "customer_own": lambda: get(connections[2], buyer, by_customer, customer),
         }
         samples: dict[str, list[float]] = {side: [] for side in sides}
         for _ in range(20):  # warm-up: caches, plans

@@ -146,13 +146,19 @@ def ensure_server(embedded_dir: Path) -> str:
     return running.url
 
 
-@functools.cache
-def extension_dir() -> Path:
-    """The extension directory of the `pgserver` wheel's PostgreSQL (`pg_config --sharedir`)."""
+def program(name: str) -> Path:
+    """A program of the `pgserver` wheel's PostgreSQL (pg_config, pgbench...), found without
+    importing the wheel."""
     spec = importlib.util.find_spec("pgserver")
     if spec is None or not spec.submodule_search_locations:
         raise FileNotFoundError("the pgserver package is not installed")
-    pg_config = Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin" / "pg_config"
+    return Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin" / name
+
+
+@functools.cache
+def extension_dir() -> Path:
+    """The extension directory of the `pgserver` wheel's PostgreSQL (`pg_config --sharedir`)."""
+    pg_config = program("pg_config")
     sharedir = subprocess.run(  # noqa: S603 - the wheel's own pg_config, no shell, no user input
         [str(pg_config), "--sharedir"], capture_output=True, text=True, check=True, timeout=30
     ).stdout.strip()

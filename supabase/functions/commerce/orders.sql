@@ -60,7 +60,10 @@ declare
     line_prices bigint[] := '{}';
     line_quantities integer[] := '{}';
     line_customisations jsonb[] := '{}';
+    -- the tracked products, each once, with the units the order takes of it
     tracked_products uuid[] := '{}';
+    tracked_quantities integer[] := '{}';
+    tracked_position integer;
     tracked_count integer;
     taken integer;
     short record;
@@ -202,7 +205,13 @@ begin
         line_quantities := line_quantities || (item ->> 'quantity')::integer;
         line_customisations := line_customisations || customisation;
         if product.track_stock then
-            tracked_products := tracked_products || product.id;
+            tracked_position := pg_catalog.array_position(tracked_products, product.id);
+            if tracked_position is null then
+                tracked_products := tracked_products || product.id;
+                tracked_quantities := tracked_quantities || (item ->> 'quantity')::integer;
+            else
+                tracked_quantities[tracked_position] := tracked_quantities[tracked_position] + (item ->> 'quantity')::integer;
+            end if;
         end if;
     end loop;
     if subtotal > 10000000000000 then
@@ -296,30 +305,22 @@ begin
     -- stock last, so its row locks are held only until the commit: the tracked products are
     -- locked in id order (no deadlock between orders), then their units taken in one conditional
     -- update. These movements are the order's own record (its items), not audit_logs entries.
-    select count(*) into tracked_count from (
-        select from public.products as p
-        where p.id = any(tracked_products) and p.track_stock
-        order by p.id
-        for no key update of p
-    ) as locked;
-    if tracked_count > 0 then
+    if pg_catalog.cardinality(tracked_products) > 0 then
+        select count(*) into tracked_count from (
+            select from public.products as p
+            where p.id = any(tracked_products) and p.track_stock
+            order by p.id
+            for no key update of p
+        ) as locked;
         perform pg_catalog.set_config('luneo.stock_movement', 'order', true);
         update public.products as p set stock = p.stock - w.quantity
-        from (
-            select l.product_id, sum(l.quantity) as quantity
-            from unnest(line_products, line_quantities) as l (product_id, quantity)
-            group by 1
-        ) as w
+        from unnest(tracked_products, tracked_quantities) as w (product_id, quantity)
         where p.id = w.product_id and p.track_stock and p.stock >= w.quantity;
         get diagnostics taken = row_count;
         perform pg_catalog.set_config('luneo.stock_movement', '', true);
         if taken < tracked_count then
             select w.product_id, w.quantity into short
-            from (
-                select l.product_id, sum(l.quantity) as quantity
-                from unnest(line_products, line_quantities) as l (product_id, quantity)
-                group by 1
-            ) as w
+            from unnest(tracked_products, tracked_quantities) as w (product_id, quantity)
             inner join public.products as p on p.id = w.product_id
             where p.track_stock and p.stock < w.quantity
             order by 1

@@ -7,10 +7,12 @@ Real Postgres; the superuser only prepares and inspects.
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from typing import Any
 
+import psycopg
 import pytest
 from psycopg.types.json import Jsonb
 
@@ -262,6 +264,54 @@ def test_the_happy_path_is_recorded_in_the_history(team: Team) -> None:
     ]  # fmt: skip
     assert {h["changed_by"] for h in history if h["to_status"] == "shipped"} == {team.people["manager"].id}
     assert stock_of(team, ring["id"]) == 8
+
+
+def stock_audit_entries(team: Team, product_id: str) -> list[dict]:
+    return team.superuser(
+        "select operation, actor_role, old_values, new_values from public.audit_logs"
+        " where table_name = 'products' and record_id = %s::text and operation = 'UPDATE' order by created_at",
+        [product_id],
+    )
+
+
+def test_stock_an_order_moves_is_the_orders_record_and_a_members_stock_edit_is_audited(team: Team) -> None:
+    order, ring, _ = order_for(team, quantity=3)
+    team.as_("service_role").update("orders", {"status": "paid"}, id=order["id"])
+    set_status(team.as_("manager"), order, "cancelled")  # restocks
+    assert stock_of(team, ring["id"]) == 10
+    # placing and cancelling moved the stock twice: no products audit entry (the order's items
+    # and its status history are the record)
+    assert stock_audit_entries(team, ring["id"]) == []
+    # a manager's stock edit is audited, and so is the service role's, as before
+    team.as_("manager").update("products", {"stock": 4}, id=ring["id"])
+    team.as_("service_role").update("products", {"stock": 6}, id=ring["id"])
+    entries = stock_audit_entries(team, ring["id"])
+    assert [(e["actor_role"], e["old_values"], e["new_values"]) for e in entries] == [
+        ("authenticated", {"stock": 10}, {"stock": 4}),
+        ("service_role", {"stock": 4}, {"stock": 6}),
+    ]
+    # the mark an order sets lasts for its own update only: an edit later in the same transaction
+    # is audited
+    person, _ = customer(team)
+    claims = {"role": "authenticated", "sub": str(person.id), "email": person.email}
+    with psycopg.connect(team.url) as conn:
+        conn.execute("select set_config('role', 'authenticated', true), set_config('request.jwt.claims', %s, true)",
+                     [json.dumps(claims)])  # fmt: skip
+        conn.execute(
+            "select public.place_order(%s, %s)",
+            [team.org_id, Jsonb([{"product_id": str(ring["id"]), "quantity": 1}])],
+        )
+        conn.execute("reset role")
+        assert conn.execute("select current_setting('luneo.stock_movement', true)").fetchone()[0] in (
+            None,
+            "",
+        )
+        conn.execute("update public.products set stock = 2 where id = %s", [ring["id"]])
+    assert [e["new_values"] for e in stock_audit_entries(team, ring["id"])] == [
+        {"stock": 4},
+        {"stock": 6},
+        {"stock": 2},
+    ]
 
 
 @pytest.mark.parametrize(
