@@ -49,7 +49,6 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable
-from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -402,19 +401,14 @@ def listing(url: str, *, requests: int) -> dict[str, Any]:
             " where o.organization_id = %s and u.email = 'customer1@example.com' group by 1, 2",
             [brand],
         ).fetchone()
-    member = Request("authenticated", {"role": "authenticated", "sub": viewer, "email": VIEWER})
-    buyer = Request("authenticated", {"role": "authenticated", "sub": customer, "email": email})
-    service = Request("service_role", {"role": "service_role"})
-    by_org, by_customer = LISTING.format(column="organization_id"), LISTING.format(column="customer_id")
-    # one kept connection per side, as a pool connection serving one role keeps its prepared plan
-    # (a plan made under row level security is made again whenever the role changes); the sides
-    # still take turns, so drift hits every side alike
-    with ExitStack() as stack:
-        connections = [stack.enter_context(psycopg.connect(url, autocommit=True)) for _ in range(3)]
+        member = Request("authenticated", {"role": "authenticated", "sub": viewer, "email": VIEWER})
+        buyer = Request("authenticated", {"role": "authenticated", "sub": customer, "email": email})
+        service = Request("service_role", {"role": "service_role"})
+        by_org, by_customer = LISTING.format(column="organization_id"), LISTING.format(column="customer_id")
         sides: dict[str, Callable[[], float]] = {
-            "explicit": lambda: get(connections[0], service, by_org, brand),
-            "rls": lambda: get(connections[1], member, by_org, brand),
-            "customer_own": lambda: get(connections[2], buyer, by_customer, customer),
+            "explicit": lambda: get(conn, service, by_org, brand),
+            "rls": lambda: get(conn, member, by_org, brand),
+            "customer_own": lambda: get(conn, buyer, by_customer, customer),
         }
         samples: dict[str, list[float]] = {side: [] for side in sides}
         for _ in range(20):  # warm-up: caches, plans
