@@ -190,7 +190,7 @@ begin
             end if;
         end if;
         customisation := item -> 'customisation';
-        if (customisation is null or customisation in ('{}', 'null'))
+        if (customisation is null or customisation = '{}')
             and coalesce(product.customisation_schema -> 'fields', '[]') = '[]' then
             customisation := '{}';  -- nothing asked, nothing offered
         else

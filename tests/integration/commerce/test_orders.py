@@ -182,6 +182,19 @@ def test_the_customisation_is_checked_against_the_products_schema(team: Team) ->
     (item,) = session.select("order_items", order_id=order["id"])
     assert item["customisation"] == {"initials": "CD"}
     assert stock_of(team, ring["id"]) == 9
+    # a product offering nothing takes no customisation, or an empty one, and only that
+    plain = product(team)
+    for given in ("initials", None, {"initials": "CD"}, []):
+        fails(
+            "22023",
+            place,
+            session,
+            team,
+            [{"product_id": plain["id"], "quantity": 1, "customisation": given}],
+        )
+    order = place(session, team, [{"product_id": plain["id"], "quantity": 1, "customisation": {}}])
+    (item,) = session.select("order_items", order_id=order["id"])
+    assert item["customisation"] == {}
 
 
 def test_the_same_idempotency_key_returns_the_same_order(team: Team) -> None:
