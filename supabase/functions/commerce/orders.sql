@@ -39,6 +39,7 @@ declare
     product record;
     design_product uuid;
     customisation jsonb;
+    quantity integer;
     subtotal bigint := 0;
     rate integer := 0;
     tax bigint;
@@ -196,21 +197,22 @@ begin
         else
             customisation := private.check_customisation(product.customisation_schema, customisation);
         end if;
-        subtotal := subtotal + product.price_amount * (item ->> 'quantity')::integer;
+        quantity := (item ->> 'quantity')::integer;
+        subtotal := subtotal + product.price_amount * quantity;
         line_products := line_products || product.id;
         line_designs := line_designs || (item ->> 'design_id')::uuid;
         line_skus := line_skus || product.sku;
         line_names := line_names || product.name;
         line_prices := line_prices || product.price_amount;
-        line_quantities := line_quantities || (item ->> 'quantity')::integer;
+        line_quantities := line_quantities || quantity;
         line_customisations := line_customisations || customisation;
         if product.track_stock then
             tracked_position := pg_catalog.array_position(tracked_products, product.id);
             if tracked_position is null then
                 tracked_products := tracked_products || product.id;
-                tracked_quantities := tracked_quantities || (item ->> 'quantity')::integer;
+                tracked_quantities := tracked_quantities || quantity;
             else
-                tracked_quantities[tracked_position] := tracked_quantities[tracked_position] + (item ->> 'quantity')::integer;
+                tracked_quantities[tracked_position] := tracked_quantities[tracked_position] + quantity;
             end if;
         end if;
     end loop;
