@@ -1,0 +1,1 @@
+"""Outgoing webhooks: signing, the SSRF guard, delivery."""
