@@ -371,6 +371,7 @@ AUDITED_ROWS: dict[str, Callable[[World, Org], Any]] = {
     "templates": lambda world, org: world.insert(
         "templates", {"organization_id": org.id, "name": "Monogram"}
     )["id"],
+    "webhook_endpoints": lambda world, org: webhook_endpoint(world, org)["id"],
 }
 
 
@@ -411,6 +412,89 @@ def audit_logs_insert(world: World, role: str, op: str) -> Action:
     org, marker = world.org(), f"forged-{tag()}"
     row = {"organization_id": org.id, "table_name": marker, "operation": "DELETE"}
     return Action("insert", "audit_logs", {"table_name": marker}, row)
+
+
+# --- webhooks
+
+
+def webhook_endpoint(world: World, org: Org) -> dict:
+    return world.insert(
+        "webhook_endpoints", {"organization_id": org.id, "url": "https://hooks.example.com/luneo"}
+    )
+
+
+def webhook_delivery(world: World, org: Org) -> dict:
+    """A delivery of an event emitted in `org` to its endpoint (the fan-out writes it)."""
+    webhook_endpoint(world, org)
+    (event,) = world.superuser("select private.emit_event('webhook.test', %s, '{}') as id", [org.id])
+    (delivery,) = world.superuser(
+        "select * from public.webhook_deliveries where event_id = %s", [event["id"]]
+    )
+    return delivery
+
+
+@scenario("webhook_endpoints", "select", "update", "delete")
+def webhook_endpoints(world: World, role: str, op: str) -> Action:
+    row = webhook_endpoint(world, world.org())
+    return Action(kind_of(op), "webhook_endpoints", {"id": row["id"]}, {"description": f"Renamed {tag()}"})
+
+
+@scenario("webhook_endpoints", "insert")
+def webhook_endpoints_insert(world: World, role: str, op: str) -> Action:
+    org, new_id = world.org(), uuid.uuid4()
+    row = {"id": new_id, "organization_id": org.id, "url": "https://hooks.example.com/forged"}
+    return Action("insert", "webhook_endpoints", {"id": new_id}, row)
+
+
+@scenario("webhook_deliveries", "select", "update", "delete")
+def webhook_deliveries(world: World, role: str, op: str) -> Action:
+    delivery = webhook_delivery(world, world.org())
+    return Action(kind_of(op), "webhook_deliveries", {"id": delivery["id"]}, {"status": "succeeded"})
+
+
+@scenario("webhook_deliveries", "insert")
+def webhook_deliveries_insert(world: World, role: str, op: str) -> Action:
+    org = world.org()
+    delivery = webhook_delivery(world, org)
+    new_id = uuid.uuid4()
+    row = {
+        "id": new_id,
+        "organization_id": org.id,
+        "endpoint_id": delivery["endpoint_id"],
+        "event_id": delivery["event_id"],
+        "event_type": "webhook.test",
+    }
+    return Action("insert", "webhook_deliveries", {"id": new_id}, row)
+
+
+def webhook_attempt(world: World, org: Org) -> dict:
+    delivery = webhook_delivery(world, org)
+    (row,) = world.superuser(
+        "insert into public.webhook_history (delivery_id, organization_id, endpoint_id, attempt, status_code)"
+        " values (%s, %s, %s, 1, 500) returning *",
+        [delivery["id"], org.id, delivery["endpoint_id"]],
+    )
+    return row
+
+
+@scenario("webhook_history", "select", "update", "delete")
+def webhook_history(world: World, role: str, op: str) -> Action:
+    attempt = webhook_attempt(world, world.org())
+    return Action(kind_of(op), "webhook_history", {"id": attempt["id"]}, {"status_code": 200})
+
+
+@scenario("webhook_history", "insert")
+def webhook_history_insert(world: World, role: str, op: str) -> Action:
+    org = world.org()
+    delivery = webhook_delivery(world, org)
+    marker = 4000 + int(tag()[:3], 16)
+    row = {
+        "delivery_id": delivery["id"],
+        "organization_id": org.id,
+        "endpoint_id": delivery["endpoint_id"],
+        "attempt": marker,
+    }
+    return Action("insert", "webhook_history", {"attempt": marker, "delivery_id": delivery["id"]}, row)
 
 
 # --- products
@@ -1165,7 +1249,9 @@ def test_every_public_table_is_in_the_matrix(world: World) -> None:
     assert set(TABLES) - tables == set(), "access_matrix.toml lists tables that do not exist"
 
 
-@pytest.mark.parametrize("table", ["invitation_tokens", "api_key_hashes"])
+@pytest.mark.parametrize(
+    "table", ["invitation_tokens", "api_key_hashes", "webhook_endpoint_secrets", "events"]
+)
 @pytest.mark.parametrize("who", ["anon", "outsider", "owner", "service_role"])
 def test_secret_tables_are_out_of_reach(world: World, table: str, who: str) -> None:
     session = world.team.as_(who, aal="aal2") if who in ("outsider", "owner") else world.team.as_(who)

@@ -206,6 +206,31 @@ comment on function private.record_api_key_usage(uuid, integer) is
 revoke execute on function private.record_api_key_usage(uuid, integer) from public, anon, authenticated;
 grant execute on function private.record_api_key_usage(uuid, integer) to service_role;
 
+-- == tg_emit_api_key_events: api_key.created, api_key.revoked ===================================
+
+create or replace function private.tg_emit_api_key_events()
+returns trigger
+language plpgsql
+-- definer: writes the event outbox
+security definer
+set search_path = ''
+as $$
+begin
+    -- the row holds the key's prefix only; the key itself is hashed in private.api_key_hashes
+    perform private.emit_event(
+        case when tg_op = 'INSERT' then 'api_key.created' else 'api_key.revoked' end,
+        new.organization_id,
+        jsonb_build_object('api_key', to_jsonb(new))
+    );
+    return null;
+end;
+$$;
+
+comment on function private.tg_emit_api_key_events() is
+'Trigger function (after insert, after revocation): api_key.created, api_key.revoked (docs/events.md).';
+
+revoke execute on function private.tg_emit_api_key_events() from public, anon, authenticated;
+
 -- == triggers on public.api_keys =================================================================
 
 create or replace trigger _100_set_updated_at before update on public.api_keys
@@ -213,3 +238,10 @@ for each row execute function private.tg_set_updated_at();
 
 create or replace trigger _500_audit after insert or update or delete on public.api_keys
 for each row execute function private.tg_audit();
+
+create or replace trigger _900_emit_created after insert on public.api_keys
+for each row execute function private.tg_emit_api_key_events();
+
+create or replace trigger _900_emit_revoked after update of revoked_at on public.api_keys
+for each row when (old.revoked_at is null and new.revoked_at is not null)
+execute function private.tg_emit_api_key_events();

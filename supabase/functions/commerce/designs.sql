@@ -129,6 +129,32 @@ comment on function public.restore_design_version(uuid, integer) is
 revoke execute on function public.restore_design_version(uuid, integer) from public, anon;
 grant execute on function public.restore_design_version(uuid, integer) to authenticated, service_role;
 
+-- == tg_emit_design_events: design.created, design.updated ======================================
+
+create or replace function private.tg_emit_design_events()
+returns trigger
+language plpgsql
+-- definer: writes the event outbox
+security definer
+set search_path = ''
+as $$
+begin
+    -- the design's content (data) stays out of the event: it can be large; the API serves it
+    perform private.emit_event(
+        case when tg_op = 'INSERT' then 'design.created' else 'design.updated' end,
+        new.organization_id,
+        jsonb_build_object('design', to_jsonb(new) - 'data')
+    );
+    return null;
+end;
+$$;
+
+comment on function private.tg_emit_design_events() is
+'Trigger function (after insert, after a change of content, name, status, thumbnail or product): '
+'design.created or design.updated, without the design data (docs/events.md).';
+
+revoke execute on function private.tg_emit_design_events() from public, anon, authenticated;
+
 -- == triggers on public.designs ==================================================================
 
 create or replace trigger _100_number_version before insert or update on public.designs
@@ -144,6 +170,17 @@ for each row execute function private.tg_keep_design_version();
 create or replace trigger _500_audit
 after insert or delete or update of organization_id, product_id, name, status on public.designs
 for each row execute function private.tg_audit();
+
+create or replace trigger _900_emit_created after insert on public.designs
+for each row execute function private.tg_emit_design_events();
+
+create or replace trigger _900_emit_updated
+after update of organization_id, product_id, name, status, data, thumbnail on public.designs
+for each row when (
+    (old.organization_id, old.product_id, old.name, old.status, old.data, old.thumbnail)
+    is distinct from (new.organization_id, new.product_id, new.name, new.status, new.data, new.thumbnail)
+)
+execute function private.tg_emit_design_events();
 
 -- == triggers on public.design_collections =======================================================
 

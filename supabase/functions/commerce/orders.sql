@@ -590,6 +590,37 @@ comment on function private.tg_derive_order_subtotal() is
 
 revoke execute on function private.tg_derive_order_subtotal() from public, anon, authenticated;
 
+-- == tg_emit_order_events: order.created, order.status_changed, order.paid|cancelled|refunded ====
+
+create or replace function private.tg_emit_order_events()
+returns trigger
+language plpgsql
+-- definer: writes the event outbox
+security definer
+set search_path = ''
+as $$
+declare
+    data jsonb := jsonb_build_object('order', to_jsonb(new) - 'idempotency_fingerprint');
+begin
+    if tg_op = 'INSERT' then
+        perform private.emit_event('order.created', new.organization_id, data);
+        return null;
+    end if;
+    data := data || jsonb_build_object('previous_status', old.status);
+    perform private.emit_event('order.status_changed', new.organization_id, data);
+    if new.status in ('paid', 'cancelled', 'refunded') then
+        perform private.emit_event('order.' || new.status, new.organization_id, data);
+    end if;
+    return null;
+end;
+$$;
+
+comment on function private.tg_emit_order_events() is
+'Trigger function (after insert, after a status change): order.created; order.status_changed, and '
+'order.paid, order.cancelled or order.refunded for those statuses (docs/events.md).';
+
+revoke execute on function private.tg_emit_order_events() from public, anon, authenticated;
+
 -- == triggers on public.discount_codes ==========================================================
 
 create or replace trigger _100_set_updated_at before update on public.discount_codes
@@ -616,3 +647,10 @@ for each row execute function private.tg_record_order_status();
 
 create or replace trigger _100_restock after update of status on public.orders
 for each row execute function private.tg_restock_order();
+
+create or replace trigger _900_emit_created after insert on public.orders
+for each row execute function private.tg_emit_order_events();
+
+create or replace trigger _900_emit_status_changed after update of status on public.orders
+for each row when (old.status is distinct from new.status)
+execute function private.tg_emit_order_events();

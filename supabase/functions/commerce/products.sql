@@ -80,6 +80,27 @@ comment on function private.check_customisation(jsonb, jsonb) is
 revoke execute on function private.check_customisation(jsonb, jsonb) from public, anon, authenticated;
 grant execute on function private.check_customisation(jsonb, jsonb) to service_role;
 
+-- == tg_emit_low_stock: product.low_stock ========================================================
+
+create or replace function private.tg_emit_low_stock()
+returns trigger
+language plpgsql
+-- definer: writes the event outbox (orders move stock as customers and API keys)
+security definer
+set search_path = ''
+as $$
+begin
+    perform private.emit_event('product.low_stock', new.organization_id, jsonb_build_object('product', to_jsonb(new)));
+    return null;
+end;
+$$;
+
+comment on function private.tg_emit_low_stock() is
+'Trigger function (after an update that takes a tracked product''s stock from above its '
+'low_stock_threshold to it or below): product.low_stock, once per crossing (docs/events.md).';
+
+revoke execute on function private.tg_emit_low_stock() from public, anon, authenticated;
+
 -- == triggers on public.products =================================================================
 
 create or replace trigger _100_set_updated_at before update on public.products
@@ -91,3 +112,9 @@ for each row execute function private.tg_set_updated_at();
 create or replace trigger _500_audit after insert or update or delete on public.products
 for each row when (pg_catalog.current_setting('luneo.stock_movement', true) is distinct from 'order')
 execute function private.tg_audit();
+
+create or replace trigger _900_emit_low_stock after update of stock on public.products
+for each row when (
+    new.track_stock and new.stock <= new.low_stock_threshold and old.stock > new.low_stock_threshold
+)
+execute function private.tg_emit_low_stock();

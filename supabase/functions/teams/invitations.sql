@@ -448,6 +448,26 @@ comment on function private.expire_invitations() is
 revoke execute on function private.expire_invitations() from public, anon, authenticated;
 grant execute on function private.expire_invitations() to service_role;
 
+-- == tg_emit_invitation: member.invited ==========================================================
+
+create or replace function private.tg_emit_invitation()
+returns trigger
+language plpgsql
+-- definer: writes the event outbox
+security definer
+set search_path = ''
+as $$
+begin
+    -- the token is not in the row (only its hash, in private): nothing secret goes out
+    perform private.emit_event('member.invited', new.organization_id, jsonb_build_object('invitation', to_jsonb(new)));
+    return null;
+end;
+$$;
+
+comment on function private.tg_emit_invitation() is 'Trigger function (after insert): member.invited (docs/events.md).';
+
+revoke execute on function private.tg_emit_invitation() from public, anon, authenticated;
+
 -- == triggers on public.invitations ==============================================================
 
 create or replace trigger _100_set_updated_at before update on public.invitations
@@ -455,3 +475,6 @@ for each row execute function private.tg_set_updated_at();
 
 create or replace trigger _500_audit after insert or update or delete on public.invitations
 for each row execute function private.tg_audit();
+
+create or replace trigger _900_emit_invited after insert on public.invitations
+for each row execute function private.tg_emit_invitation();

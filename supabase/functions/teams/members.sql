@@ -186,6 +186,41 @@ comment on function private.tg_keep_an_owner() is
 
 revoke execute on function private.tg_keep_an_owner() from public, anon, authenticated;
 
+-- == tg_emit_member_events: member.joined, member.role_changed, member.removed ===================
+
+create or replace function private.tg_emit_member_events()
+returns trigger
+language plpgsql
+-- definer: writes the event outbox
+security definer
+set search_path = ''
+as $$
+begin
+    if tg_op = 'DELETE' then
+        -- an organisation being deleted takes its members along: nobody is left to tell
+        if exists (select from public.organizations as o where o.id = old.organization_id) then
+            perform private.emit_event('member.removed', old.organization_id, jsonb_build_object('member', to_jsonb(old)));
+        end if;
+    elsif new.status = 'active' and (tg_op = 'INSERT' or old.status <> 'active') then
+        perform private.emit_event('member.joined', new.organization_id, jsonb_build_object('member', to_jsonb(new)));
+    elsif tg_op = 'UPDATE' and (old.role, old.custom_role_id) is distinct from (new.role, new.custom_role_id) then
+        perform private.emit_event(
+            'member.role_changed', new.organization_id,
+            jsonb_build_object(
+                'member', to_jsonb(new), 'previous_role', old.role, 'previous_custom_role_id', old.custom_role_id
+            )
+        );
+    end if;
+    return null;
+end;
+$$;
+
+comment on function private.tg_emit_member_events() is
+'Trigger function (after insert, update, delete): member.joined when a membership becomes active, '
+'member.role_changed, member.removed (not when the organisation itself is deleted) (docs/events.md).';
+
+revoke execute on function private.tg_emit_member_events() from public, anon, authenticated;
+
 -- == triggers on public.team_members =============================================================
 
 create or replace trigger _100_set_updated_at before update on public.team_members
@@ -199,3 +234,6 @@ for each row when (old.role = 'owner') execute function private.tg_keep_an_owner
 
 create or replace trigger _500_audit after insert or update or delete on public.team_members
 for each row execute function private.tg_audit();
+
+create or replace trigger _900_emit_events after insert or update or delete on public.team_members
+for each row execute function private.tg_emit_member_events();
