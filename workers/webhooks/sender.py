@@ -167,13 +167,14 @@ async def _read_capped(response: httpx.Response) -> tuple[bytes, bool]:
 
 
 def _delivery_error(exc: httpx.TransportError, target: Target) -> DeliveryError:
+    # httpcore reports a failed handshake as a ConnectError raised from the ssl.SSLError
+    chain: list[BaseException] = []
     cause: BaseException | None = exc
-    innermost: BaseException = exc
-    tls = False
-    while cause is not None:
-        innermost = cause
-        tls = tls or isinstance(cause, ssl.SSLError)
+    while cause is not None and cause not in chain:
+        chain.append(cause)
         cause = cause.__cause__ or cause.__context__
+    innermost = chain[-1]
+    tls = any(isinstance(c, ssl.SSLError) for c in chain)
     if tls:
         kind = "tls"
     elif isinstance(exc, httpx.TimeoutException):
