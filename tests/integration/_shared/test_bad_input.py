@@ -108,6 +108,10 @@ MAY_SUCCEED: dict[tuple[str, str], set[str]] = {
     ("place_order", "customer_email"): {"null", "combining", "rtl", "emoji"},  # null: the signed-in address
     ("place_order", "customer_name"): {"null"} | FREE_TEXT,
     ("place_order", "discount_code"): {"null"},
+    # an optional free-text note; a null filter is the default, every event
+    ("create_webhook_endpoint", "description"): {"null", "empty", "blank"} | FREE_TEXT,
+    ("create_webhook_endpoint", "event_types"): {"null"},
+    ("rotate_webhook_secret", "overlap_seconds"): {"zero"},  # no overlap: the old secret stops at once
     # any text is a prefix to look for (none of these matches an order)
     ("search_orders", "query"): FREE_TEXT,
 }
@@ -204,6 +208,15 @@ class World:
             " values (%s, 'BAD-INPUT', 'Ring', 9900, 1000000, 'active') returning id",
             [team.org_id],
         )
+        self.endpoint = owner.rpc(
+            "create_webhook_endpoint", organization_id=team.org_id, url="https://hooks.example.com/x"
+        )["webhook_endpoint"]
+        (event,) = superuser(
+            team.url, "select private.emit_event('order.created', %s, '{}') as id", [team.org_id]
+        )
+        (self.delivery,) = superuser(
+            team.url, "select id from public.webhook_deliveries where event_id = %s", [event["id"]]
+        )
         superuser(
             team.url,
             "insert into public.discount_codes (organization_id, code, kind, percent_bp) values (%s, 'WELCOME', 'percent', 1000)",
@@ -242,6 +255,15 @@ class World:
                 "expires_at": None,
             },
             "revoke_api_key": lambda: {"api_key_id": self.api_key["id"]},
+            "create_webhook_endpoint": lambda: {
+                "organization_id": team.org_id,
+                "url": "https://hooks.example.com/new",
+                "description": "ERP",
+                "event_types": ["order.*"],
+            },
+            "rotate_webhook_secret": lambda: {"endpoint_id": self.endpoint["id"], "overlap_seconds": 60},
+            "send_test_webhook": lambda: {"endpoint_id": self.endpoint["id"]},
+            "replay_webhook_delivery": lambda: {"delivery_id": self.delivery["id"]},
             "get_ar_experience": lambda: {"slug": self.ar_experience["slug"]},
             "record_ar_view": lambda: {"slug": self.ar_experience["slug"], "session_seconds": 30},
             "restore_design_version": lambda: {"design_id": self.design["id"], "version": 1},
@@ -299,7 +321,7 @@ def test_every_rpc_refuses_bad_arguments_with_a_4xx_and_writes_nothing(team: Tea
                     if label not in MAY_SUCCEED.get((rpc, name), set()):
                         problems.append(f"{rpc}({name}={label}) was accepted")
     assert calls > 100
-    assert problems == []
+    assert problems == [], "\n".join(problems)
 
 
 # =============================================================================================
