@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Mapping
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
-from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 from prometheus_client.registry import Collector
 
 JOB_OUTCOMES = ("succeeded", "failed", "retried", "dead", "skipped")
@@ -24,7 +24,9 @@ DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.
 POOL_GAUGES = ("pool_min", "pool_max", "pool_size", "pool_available", "requests_waiting")
 """`Pool.stats()` values that go up and down (`luneo_pool_min`, ...); the others are running totals
 (`luneo_pool_requests_num_total`, ...)."""
-CONTENT_TYPE = CONTENT_TYPE_LATEST
+CONTENT_TYPE = CONTENT_TYPE_PLAIN_0_0_4
+"""What `generate_latest` writes, as prometheus_client's own server labels it when the scraper does
+not ask for another format (every name here is valid in the classic text format)."""
 
 
 class _PoolCollector(Collector):

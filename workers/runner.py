@@ -44,6 +44,7 @@ log = logging.getLogger(__name__)
 QUERIES = Queries.load("luneo.workers")
 STOP_TIMEOUT = 15.0
 """Seconds each worker's `stop` (lease release) gets, and the heartbeat row's deletion."""
+MIN_POLL_INTERVAL = 0.01
 MISSING_OBJECT = frozenset({"42883", "3F000", "42P01"})
 """undefined function, schema or table: the database does not have the schema."""
 
@@ -116,7 +117,7 @@ class Runner:
         self.db_ok = True
         """False while the last database round-trip (heartbeat, or a pass's connection) failed."""
         self.states = [
-            WorkerState(w, min(w.poll_interval, settings.poll_interval) if w.poll_interval > 0 else 0.0)
+            WorkerState(w, max(min(w.poll_interval, settings.poll_interval), MIN_POLL_INTERVAL))
             for w in workers
         ]
         self._force = asyncio.Event()
@@ -179,7 +180,8 @@ class Runner:
             side.append(self._side_task("heartbeat", self._heartbeat_loop))
             for state in self.states:
                 state.task = asyncio.create_task(self._worker_loop(state), name=f"luneo worker {state.name}")
-                state.wake.set()  # the claim pass at start
+                if self.listener is None:
+                    state.wake.set()  # the claim pass at start; else the listener's first connection
             self.metrics.up.set(1)
             self.started.set()
             log.info(
@@ -323,6 +325,11 @@ class Runner:
         first, longest = self.error_backoff
         backoff = first
         while not self.stopping.is_set():
+            if not state.wake.is_set():
+                with suppress(TimeoutError):
+                    await asyncio.wait_for(state.wake.wait(), state.poll_interval)
+                if self.stopping.is_set():
+                    break
             state.wake.clear()  # a wake during the pass means: look again right after it
             try:
                 took = await state.worker.run_pass(ctx)
@@ -344,6 +351,7 @@ class Runner:
                 )
                 await self._sleep(backoff)
                 backoff = min(backoff * 2, longest)
+                state.wake.set()  # try again now, whatever woke it or not
                 continue
             backoff = first
             state.passes += 1
@@ -352,11 +360,8 @@ class Runner:
             self.db_ok = True
             self.metrics.passes.labels(worker=state.name).inc()
             if took > 0:
+                state.wake.set()  # more may be due: look again at once
                 await asyncio.sleep(0)  # let the listener and the endpoint run between passes
-                continue
-            if not state.wake.is_set():
-                with suppress(TimeoutError):
-                    await asyncio.wait_for(state.wake.wait(), state.poll_interval)
 
     async def _sleep(self, seconds: float) -> None:
         """Sleep, cut short by a stop."""
