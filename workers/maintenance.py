@@ -5,6 +5,9 @@
   adds the notifications up per key in memory and each pass records them with
   `private.record_api_key_usage(api_key_id, calls)`. Counts that could not be recorded are kept
   for the next pass (and the last flush at stop), so none is lost while the process lives.
+  Every listening process receives every notification, so only one records them: the oldest
+  live process running maintenance (`private.oldest_live_worker`, from the heartbeats); the
+  others drop what they counted.
 - Runs the periodic tasks of `TASKS`, each on its own interval: SQL functions that do the work
   (the logic stays in SQL), each in a transaction under an advisory lock, so that with several
   processes one runs a task at a time and the others skip it.
@@ -28,6 +31,8 @@ QUERIES = Queries.load("luneo.workers")
 NAME = "maintenance"
 USAGE_CHANNEL = "luneo_api_key_usage"
 FOREIGN_KEY_VIOLATION = "23503"
+ALIVE_HEARTBEATS = 3
+"""A process counts as alive while its last heartbeat is younger than this many intervals."""
 RETRY_FAILED_TASK_AFTER = 60.0
 """Seconds before a task that failed is tried again (at most its interval)."""
 
@@ -109,6 +114,18 @@ class Maintenance(Worker):
         started = time.perf_counter()
         try:
             async with ctx.pool.connection() as conn:
+                alive = ALIVE_HEARTBEATS * ctx.settings.heartbeat_interval
+                counter = await conn.scalar(QUERIES["usage_counter"], {"alive": alive})
+                if counter != ctx.worker_id:  # another process records these same notifications
+                    dropped = sum(pending.values())
+                    pending.clear()
+                    log.debug(
+                        "%d API key call(s) left to %s, the process that counts them",
+                        dropped,
+                        counter,
+                        extra={"worker": NAME, "action": "count_api_key_usage", "counter": counter},
+                    )
+                    return 0
                 for key, calls in list(pending.items()):
                     try:
                         params = {"api_key_id": key, "calls": calls}

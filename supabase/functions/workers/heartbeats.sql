@@ -85,3 +85,27 @@ comment on function private.prune_worker_heartbeats(interval) is
 
 revoke execute on function private.prune_worker_heartbeats(interval) from public, anon, authenticated;
 grant execute on function private.prune_worker_heartbeats(interval) to service_role;
+
+-- == oldest_live_worker ==========================================================================
+
+create or replace function private.oldest_live_worker(worker text, alive interval)
+returns text
+language sql
+stable
+-- definer: the heartbeat table is not readable by any API role, service_role included
+security definer
+set search_path = ''
+as $$
+    select h.worker_id
+    from private.worker_heartbeats as h
+    where oldest_live_worker.worker = any(h.workers) and h.beat_at > pg_catalog.now() - oldest_live_worker.alive
+    order by h.started_at, h.worker_id
+    limit 1
+$$;
+
+comment on function private.oldest_live_worker(text, interval) is
+'Worker runtime: the process running worker that started first among those that beat within alive; '
+'the one process that does what must be done once (maintenance counts API-key usage there).';
+
+revoke execute on function private.oldest_live_worker(text, interval) from public, anon, authenticated;
+grant execute on function private.oldest_live_worker(text, interval) to service_role;

@@ -69,6 +69,7 @@ def test_a_row_needs_a_name_a_pid_and_workers(db_url: str) -> None:
         "select private.worker_heartbeat('x:1:aa', 'x', 1, '{m}', 'v')",
         "select private.worker_stopped('x:1:aa')",
         "select private.prune_worker_heartbeats()",
+        "select private.oldest_live_worker('maintenance', interval '30 seconds')",
     ],
 )
 def test_only_service_role_runs_the_heartbeat_functions(db_url: str, call: str) -> None:

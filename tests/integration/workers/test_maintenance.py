@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import uuid
 from collections.abc import AsyncIterator
@@ -39,6 +40,7 @@ def usage(url: str, key: uuid.UUID) -> int:
 @pytest.fixture
 async def ctx(db_url: str) -> AsyncIterator[Context]:
     """What the runner gives a worker, without the runner."""
+    sql(db_url, "select private.worker_heartbeat('test:1:00000000', 'test', 1, '{maintenance}', 'v')")
     async with Pool(db_url, min_size=1, max_size=2) as pool:
         yield Context(
             pool=pool,
@@ -169,3 +171,34 @@ async def test_a_failing_task_does_not_keep_the_others_from_running(db_url: str,
     with pytest.raises(QueryFailed):  # the error was the missing function, as the log said
         async with ctx.pool.connection() as conn:
             await conn.execute("select private.expire_invitations_away()")
+
+
+async def test_only_the_oldest_live_maintenance_process_records_what_every_listener_hears(
+    team: Team, ctx: Context
+) -> None:
+    key = new_key(team)
+    younger_ctx = dataclasses.replace(ctx, worker_id="test:2:00000000")
+    first, second = Maintenance(tasks=()), Maintenance(tasks=())
+    # the second process starts after the first: the first is the counter
+    sql(ctx.pool.url, "select private.worker_heartbeat('test:2:00000000', 'test', 2, '{maintenance}', 'v')")
+    sql(
+        ctx.pool.url,
+        "update private.worker_heartbeats set started_at = now() + interval '1 second' where pid = 2",
+    )
+    for worker in (first, second):  # both receive the same two notifications
+        worker.on_notification(CHANNEL, str(key))
+        worker.on_notification(CHANNEL, str(key))
+    assert await second.flush_usage(younger_ctx) == 0
+    assert await first.flush_usage(ctx) == 2
+    assert usage(ctx.pool.url, key) == 2
+    assert second.pending_usage == {}
+
+    # the first stops beating: the second takes over
+    sql(
+        ctx.pool.url, "update private.worker_heartbeats set beat_at = now() - interval '1 hour' where pid = 1"
+    )
+    first.on_notification(CHANNEL, str(key))
+    second.on_notification(CHANNEL, str(key))
+    assert await first.flush_usage(ctx) == 0
+    assert await second.flush_usage(younger_ctx) == 1
+    assert usage(ctx.pool.url, key) == 3
