@@ -152,8 +152,10 @@ class Runner:
         http: health.EmbeddedServer | None = None
         http_task: asyncio.Task[None] | None = None
         started: list[WorkerState] = []
+        beating = False
         try:
             await self._first_beat()
+            beating = True
             sock = health.bind(self.settings.host, self.settings.port)
             self.port = sock.getsockname()[1]
             for state in self.states:
@@ -213,7 +215,8 @@ class Runner:
             await _cancel(*(s.task for s in self.states if s.task is not None))
             await self._stop_workers(started)
             await _cancel(*side)
-            await self._forget_heartbeat()
+            if beating:
+                await self._forget_heartbeat()
             if http is not None and http_task is not None:
                 http.should_exit = True
                 with suppress(TimeoutError):

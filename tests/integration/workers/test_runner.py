@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from luneo.core.db import with_database
+from luneo.core.errors import ConfigError
 from tests.support.pg import dbname
 from tests.support.runner import CHANNEL, Probe, make_runner, notify, running, sql, wait_for
 
@@ -174,3 +175,9 @@ async def test_health_is_503_while_the_database_is_unreachable(db_url: str, pg_s
         await wait_for(lambda: runner.health()[1], timeout=30)
         assert (await http.get("/health")).status_code == 200
         assert runner.listener.connections >= 2
+
+
+async def test_a_database_without_the_schema_is_refused_with_advice(empty_db_url: str) -> None:
+    runner = make_runner(empty_db_url, [Probe()])
+    with pytest.raises(ConfigError, match=r"no private.worker_heartbeat\(\).*apply the schema first"):
+        await runner.run()
