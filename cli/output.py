@@ -5,14 +5,20 @@ Progress and diagnostics come from the core as `logging` records; `install_loggi
 the database or a user is ever printed through Rich markup: object names are data. Passwords of
 the URLs a command uses (`hide_password_of`) are replaced by `***` in every log line, error and
 traceback printed here, whatever produced the text.
+
+Long-running commands (`luneo worker run`) log structured lines instead (`structured=True`):
+logfmt, one line per event, `ts=... level=... worker=... action=... <ids> msg="..."`, built from
+the record's `extra` fields.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 import traceback
+from datetime import UTC, datetime
 
 from rich.console import Console
 from rich.table import Table
@@ -50,17 +56,43 @@ def scrubbed(text: str) -> str:
 _STYLES = {logging.DEBUG: "dim", logging.INFO: "dim", logging.WARNING: "yellow"}
 
 
-class RichHandler(logging.Handler):
-    """One line per record on stderr: `warning: ...` in yellow, progress dimmed, errors red."""
+_RECORD_ATTRIBUTES = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
+_FIRST_FIELDS = ("worker", "action")
+_BARE = re.compile(r"^[^\s\"=\\]+$")
 
-    def __init__(self, console: Console = err) -> None:
+
+def _logfmt_value(value: object) -> str:
+    text = str(value)
+    return text if _BARE.match(text) else json.dumps(text, ensure_ascii=False)
+
+
+def logfmt(record: logging.LogRecord) -> str:
+    """`ts=... level=... worker=... action=... <other extra fields> msg="..."`: one line."""
+    fields = {k: v for k, v in vars(record).items() if k not in _RECORD_ATTRIBUTES and not k.startswith("_")}
+    ordered = [k for k in _FIRST_FIELDS if k in fields] + sorted(k for k in fields if k not in _FIRST_FIELDS)
+    when = datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds")
+    when = when.replace("+00:00", "Z")
+    parts = [f"ts={when}", f"level={record.levelname.lower()}"]
+    parts += [f"{k}={_logfmt_value(fields[k])}" for k in ordered if fields[k] is not None]
+    parts.append(f"msg={_logfmt_value(record.getMessage())}")
+    return " ".join(parts)
+
+
+class RichHandler(logging.Handler):
+    """One line per record on stderr: `warning: ...` in yellow, progress dimmed, errors red.
+    `structured`: logfmt lines (`logfmt`), for long-running processes and log collectors."""
+
+    def __init__(self, console: Console = err, *, structured: bool = False) -> None:
         super().__init__()
         self.console = console
+        self.structured = structured
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
             message = record.getMessage()
-            if record.levelno >= logging.WARNING:
+            if self.structured:
+                message = logfmt(record)
+            elif record.levelno >= logging.WARNING:
                 message = f"{record.levelname.lower()}: {message}"
             style = _STYLES.get(record.levelno, "bold red")
             self.console.print(Text(scrubbed(message), style=style))
@@ -70,12 +102,14 @@ class RichHandler(logging.Handler):
             self.handleError(record)
 
 
-def install_logging(*, debug: bool = False) -> None:
-    """Route the `luneo` loggers to stderr: INFO and above, DEBUG too with `--debug`."""
+def install_logging(*, debug: bool | None = None, structured: bool = False) -> None:
+    """Route the `luneo` loggers to stderr: INFO and above, DEBUG too with `--debug` (None: as
+    the global option set it). `structured`: logfmt lines (`luneo worker run`)."""
+    debug = state["debug"] if debug is None else debug
     logger = logging.getLogger("luneo")
     for handler in [h for h in logger.handlers if isinstance(h, RichHandler)]:
         logger.removeHandler(handler)
-    logger.addHandler(RichHandler())
+    logger.addHandler(RichHandler(structured=structured))
     logger.setLevel(logging.DEBUG if debug else logging.INFO)
     logger.propagate = False
 

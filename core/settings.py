@@ -2,8 +2,8 @@
 
 Values come from the process environment, then from the project's `.env` (the environment
 wins; `.env` never changes `os.environ`), and an explicit `--db-url` beats both. Each component
-reads its own group (`MigrationSettings`, `PoolSettings`, `SupabaseSettings`, and the workers'
-later), all through `Environment`, so parsing and error messages are the same everywhere.
+reads its own group (`MigrationSettings`, `PoolSettings`, `SupabaseSettings`, `WorkerSettings`),
+all through `Environment`, so parsing and error messages are the same everywhere.
 docs/cli.md lists them.
 """
 
@@ -19,6 +19,8 @@ from luneo.core.errors import ConfigError, UsageError
 
 URL_VARIABLES = ("DATABASE_URL", "SUPABASE_DB_URL")
 _DURATION = re.compile(r"^(?P<number>\d+(\.\d+)?)\s*(?P<unit>us|ms|s|min|h|d)?$")
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off"})
 _UNIT_SECONDS = {"us": 1e-6, "ms": 1e-3, "s": 1.0, "min": 60.0, "h": 3600.0, "d": 86400.0}
 
 
@@ -74,6 +76,25 @@ class Environment:
             raise ConfigError(f"{name} must be at least {minimum}, got {raw!r}")
         return value
 
+    def positive(self, name: str, default: float, *, unit: str = "seconds") -> float:
+        """A number above zero (an interval or a timeout a loop waits on)."""
+        value = self.number(name, default, unit=unit)
+        if value <= 0:
+            raise ConfigError(f"{name} must be above 0 {unit}, got {self.text(name)!r}")
+        return value
+
+    def flag(self, name: str, default: bool) -> bool:
+        """A yes/no setting: 1, true, yes, on or 0, false, no, off (any case)."""
+        raw = self.text(name)
+        if raw is None:
+            return default
+        value = raw.strip().lower()
+        if value in _TRUE:
+            return True
+        if value in _FALSE:
+            return False
+        raise ConfigError(f"{name} must be true or false (1/0, yes/no, on/off), got {raw!r}")
+
     def duration(self, name: str, default: str) -> str:
         """A Postgres duration (`5s`, `200ms`, `1min`; a bare number is milliseconds)."""
         raw = self.text(name, default) or default
@@ -123,6 +144,52 @@ class PoolSettings:
 
 
 @dataclass(frozen=True)
+class WorkerSettings:
+    """`luneo worker run`: the worker runtime and what its workers share (docs/workers.md)."""
+
+    concurrency: int = 16
+    """Jobs in flight at once in this process, all workers together (LUNEO_WORKER_CONCURRENCY,
+    `--concurrency`)."""
+    shutdown_timeout: float = 30.0
+    """Seconds in-flight work gets to finish after SIGTERM/SIGINT before it is cancelled and its
+    leases released (LUNEO_WORKER_SHUTDOWN_TIMEOUT)."""
+    poll_interval: float = 5.0
+    """Longest wait, in seconds, between two passes of a worker that nothing wakes
+    (LUNEO_WORKER_POLL_INTERVAL); a worker whose own `poll_interval` is shorter polls more often."""
+    heartbeat_interval: float = 10.0
+    """Seconds between two heartbeats (private.worker_heartbeats) and queue gauge refreshes
+    (LUNEO_WORKER_HEARTBEAT_INTERVAL)."""
+    host: str = "127.0.0.1"
+    """Address of the health and metrics endpoint (LUNEO_WORKER_HOST)."""
+    port: int = 9464
+    """Port of the health and metrics endpoint, 0 for any free port (LUNEO_WORKER_PORT, `--port`)."""
+    lease_seconds: float = 60.0
+    """How long a claimed job stays reserved for this process (LUNEO_WORKER_LEASE): past it,
+    another process may take the job over."""
+    webhooks_allow_http_loopback: bool = False
+    """Development only: let the webhooks worker deliver over plain HTTP to loopback addresses
+    (LUNEO_WEBHOOKS_ALLOW_HTTP_LOOPBACK)."""
+
+    @classmethod
+    def from_env(cls, env: Environment) -> WorkerSettings:
+        port = env.integer("LUNEO_WORKER_PORT", cls.port)
+        if port > 65535:
+            raise ConfigError(f"LUNEO_WORKER_PORT must be a port number (0 to 65535), got {port}")
+        return cls(
+            concurrency=env.integer("LUNEO_WORKER_CONCURRENCY", cls.concurrency, minimum=1),
+            shutdown_timeout=env.number("LUNEO_WORKER_SHUTDOWN_TIMEOUT", cls.shutdown_timeout),
+            poll_interval=env.positive("LUNEO_WORKER_POLL_INTERVAL", cls.poll_interval),
+            heartbeat_interval=env.positive("LUNEO_WORKER_HEARTBEAT_INTERVAL", cls.heartbeat_interval),
+            host=env.text("LUNEO_WORKER_HOST", cls.host) or cls.host,
+            port=port,
+            lease_seconds=env.positive("LUNEO_WORKER_LEASE", cls.lease_seconds),
+            webhooks_allow_http_loopback=env.flag(
+                "LUNEO_WEBHOOKS_ALLOW_HTTP_LOOPBACK", cls.webhooks_allow_http_loopback
+            ),
+        )
+
+
+@dataclass(frozen=True)
 class SupabaseSettings:
     """What a frontend needs to reach the Supabase API (`luneo status` prints it, as `supabase
     status` does). Each value is read from its server-side name, else from the Next.js one."""
@@ -154,6 +221,7 @@ class Settings:
     migrations: MigrationSettings = field(default_factory=MigrationSettings)
     pool: PoolSettings = field(default_factory=PoolSettings)
     supabase: SupabaseSettings = field(default_factory=SupabaseSettings)
+    workers: WorkerSettings = field(default_factory=WorkerSettings)
 
     @property
     def embedded_dir(self) -> Path:
@@ -185,4 +253,5 @@ def load_settings(project_dir: Path | str | None = None, database_url: str | Non
         migrations=MigrationSettings.from_env(env),
         pool=PoolSettings.from_env(env),
         supabase=SupabaseSettings.from_env(env),
+        workers=WorkerSettings.from_env(env),
     )

@@ -13,6 +13,7 @@ from luneo.core.settings import (
     MigrationSettings,
     PoolSettings,
     SupabaseSettings,
+    WorkerSettings,
     duration_seconds,
     load_settings,
 )
@@ -34,6 +35,14 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
         "NEXT_PUBLIC_SUPABASE_URL",
         "NEXT_PUBLIC_SUPABASE_ANON_KEY",
         "SUPABASE_SERVICE_ROLE_KEY",
+        "LUNEO_WORKER_CONCURRENCY",
+        "LUNEO_WORKER_SHUTDOWN_TIMEOUT",
+        "LUNEO_WORKER_POLL_INTERVAL",
+        "LUNEO_WORKER_HEARTBEAT_INTERVAL",
+        "LUNEO_WORKER_HOST",
+        "LUNEO_WORKER_PORT",
+        "LUNEO_WORKER_LEASE",
+        "LUNEO_WEBHOOKS_ALLOW_HTTP_LOOPBACK",
     ):
         monkeypatch.delenv(name, raising=False)
 
@@ -147,3 +156,58 @@ def test_supabase_values_server_names_first_and_the_service_role_key_out_of_repr
     assert (supabase.api_url, supabase.anon_key) == ("http://server.invalid", "anon-next")
     assert supabase.service_role_key == "role-secret"
     assert "role-secret" not in repr(load_settings(tmp_path))
+
+
+def test_worker_settings_default_and_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert load_settings(tmp_path).workers == WorkerSettings(
+        concurrency=16,
+        shutdown_timeout=30.0,
+        poll_interval=5.0,
+        heartbeat_interval=10.0,
+        host="127.0.0.1",
+        port=9464,
+        lease_seconds=60.0,
+        webhooks_allow_http_loopback=False,
+    )
+    (tmp_path / ".env").write_text("LUNEO_WORKER_CONCURRENCY=4\nLUNEO_WEBHOOKS_ALLOW_HTTP_LOOPBACK=yes\n")
+    monkeypatch.setenv("LUNEO_WORKER_PORT", "0")
+    monkeypatch.setenv("LUNEO_WORKER_HOST", "0.0.0.0")
+    monkeypatch.setenv("LUNEO_WORKER_SHUTDOWN_TIMEOUT", "2.5")
+    monkeypatch.setenv("LUNEO_WORKER_LEASE", "120")
+    workers = load_settings(tmp_path).workers
+    assert (workers.concurrency, workers.port, workers.host) == (4, 0, "0.0.0.0")
+    assert (workers.shutdown_timeout, workers.lease_seconds) == (2.5, 120.0)
+    assert workers.webhooks_allow_http_loopback is True
+    monkeypatch.setenv("LUNEO_WEBHOOKS_ALLOW_HTTP_LOOPBACK", "Off")
+    assert load_settings(tmp_path).workers.webhooks_allow_http_loopback is False
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("LUNEO_WORKER_CONCURRENCY", "0", "LUNEO_WORKER_CONCURRENCY must be at least 1"),
+        ("LUNEO_WORKER_PORT", "70000", "LUNEO_WORKER_PORT must be a port number"),
+        ("LUNEO_WORKER_PORT", "http", "LUNEO_WORKER_PORT must be a whole number"),
+        ("LUNEO_WORKER_POLL_INTERVAL", "0", "LUNEO_WORKER_POLL_INTERVAL must be above 0 seconds"),
+        ("LUNEO_WORKER_HEARTBEAT_INTERVAL", "-1", "LUNEO_WORKER_HEARTBEAT_INTERVAL must not be negative"),
+        (
+            "LUNEO_WORKER_SHUTDOWN_TIMEOUT",
+            "soon",
+            "LUNEO_WORKER_SHUTDOWN_TIMEOUT must be a number of seconds",
+        ),
+        ("LUNEO_WORKER_LEASE", "0", "LUNEO_WORKER_LEASE must be above 0 seconds"),
+        (
+            "LUNEO_WEBHOOKS_ALLOW_HTTP_LOOPBACK",
+            "maybe",
+            "LUNEO_WEBHOOKS_ALLOW_HTTP_LOOPBACK must be true or false",
+        ),
+    ],
+)
+def test_bad_worker_settings_are_one_line_errors(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, value: str, message: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError, match=message):
+        load_settings(tmp_path)
