@@ -25,6 +25,6 @@ echo "== sql lint"
 .venv/bin/sqlfluff lint core/compat core/extensions tests/fixtures
 # named queries hold psycopg %(name)s parameters: linted with the placeholder templater
 .venv/bin/sqlfluff lint --templater placeholder core/migrations/*.sql core/checks/*.sql \
-    core/typegen/*.sql workers/*.sql
+    core/typegen/*.sql workers/*.sql workers/*/*.sql
 echo "== pytest"
 .venv/bin/python -m pytest -n 2 "$@"

@@ -60,11 +60,18 @@ TASKS: tuple[Task, ...] = (
         {"older_than": 3600.0},
         done="stale heartbeat row(s) pruned",
     ),
+    # events and finished webhook deliveries past their 30 days (docs/events.md), in batches:
+    # pending deliveries are never pruned. Leases need no task: a delivery's lease is its
+    # next_attempt_at, so one whose worker died is due again by itself.
+    Task(
+        "prune_events",
+        60.0,
+        QUERIES["prune_events"],
+        {"keep_days": 30, "batch": 5000},
+        done="event(s) and finished deliveries pruned",
+    ),
     # Later tasks go here, one line each, their SQL function in supabase/functions/<feature>/ and
-    # their query in maintenance.sql:
-    # - release_expired_leases: webhook deliveries (and email jobs) whose lease ran out
-    # - prune_events: private.events rows every consumer has processed, past their retention
-    # - prune_deliveries: delivered or dead webhook deliveries past their retention
+    # their query in maintenance.sql.
 )
 
 

@@ -22,6 +22,9 @@ select private.prune_revoked_sessions();
 -- prune_worker_heartbeats --
 select private.prune_worker_heartbeats(pg_catalog.make_interval(secs => %(older_than)s::double precision));
 
+-- prune_events --
+select private.prune_events(pg_catalog.make_interval(days => %(keep_days)s::integer), %(batch)s::integer);
+
 -- usage_counter --
 -- every listener receives every notification: only the oldest live maintenance process counts
 select private.oldest_live_worker('maintenance', pg_catalog.make_interval(secs => %(alive)s::double precision));

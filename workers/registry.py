@@ -5,9 +5,11 @@ from __future__ import annotations
 from luneo.core.errors import UsageError
 from luneo.workers.base import Worker
 from luneo.workers.maintenance import Maintenance
+from luneo.workers.webhooks.worker import WebhooksWorker
 
 WORKERS: dict[str, type[Worker]] = {
     Maintenance.name: Maintenance,
+    WebhooksWorker.name: WebhooksWorker,
 }
 """Name -> worker class, in the order they start. A new worker adds one line."""
 

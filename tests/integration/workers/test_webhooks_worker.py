@@ -1,0 +1,178 @@
+"""The webhooks worker in the runtime, against real receivers on loopback: signed deliveries that
+the reference library verifies, retries until a success with the same webhook-id, SSRF refusals
+recorded, leases given back on shutdown.
+
+Real Postgres, a real HTTP server (pytest-httpserver) and the runner in the test's event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from typing import Any
+
+from pytest_httpserver import HTTPServer
+from standardwebhooks import Webhook
+from werkzeug import Request, Response
+
+from luneo.workers.webhooks.worker import WebhooksWorker
+from tests.support.runner import make_runner, running, sql, wait_for
+
+SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+
+
+def organisation(url: str) -> uuid.UUID:
+    org = uuid.uuid4()
+    sql(
+        url,
+        "insert into public.organizations (id, name, slug) values (%s, 'Brand', %s)",
+        [org, f"b-{org.hex[:12]}"],
+    )
+    return org
+
+
+def endpoint(url: str, org: uuid.UUID, target: str) -> uuid.UUID:
+    ((endpoint_id,),) = sql(
+        url,
+        "insert into public.webhook_endpoints (organization_id, url) values (%s, %s) returning id",
+        [org, target],
+    )
+    sql(
+        url,
+        "insert into private.webhook_endpoint_secrets (endpoint_id, secret) values (%s, %s)",
+        [endpoint_id, SECRET],
+    )
+    return endpoint_id
+
+
+def emit(url: str, org: uuid.UUID, data: dict[str, Any]) -> uuid.UUID:
+    ((event_id,),) = sql(url, "select private.emit_event('order.created', %s, %s)", [org, json.dumps(data)])
+    return event_id
+
+
+def delivery(url: str, event_id: uuid.UUID) -> tuple[Any, ...]:
+    ((row,),) = [
+        sql(
+            url,
+            "select status::text, attempts, last_status_code from public.webhook_deliveries where event_id = %s",
+            [event_id],
+        )
+    ]
+    return row
+
+
+def attempts(url: str, event_id: uuid.UUID) -> list[tuple[Any, ...]]:
+    return sql(
+        url,
+        "select h.attempt, h.status_code, h.error from public.webhook_history as h"
+        " join public.webhook_deliveries as d on d.id = h.delivery_id where d.event_id = %s order by h.attempt",
+        [event_id],
+    )
+
+
+async def test_a_receiver_failing_three_times_then_succeeding_gets_one_success_with_one_id(
+    db_url: str, httpserver: HTTPServer
+) -> None:
+    received: list[Request] = []
+    answers = iter([500, 503, 502, 204])
+
+    def handler(request: Request) -> Response:
+        received.append(request)
+        return Response(status=next(answers))
+
+    httpserver.expect_request("/hooks", method="POST").respond_with_handler(handler)
+    org = organisation(db_url)
+    endpoint(db_url, org, httpserver.url_for("/hooks"))
+    event = emit(db_url, org, {"order": {"id": "o-1"}})
+
+    runner = make_runner(db_url, [WebhooksWorker()], webhooks_allow_http_loopback=True, poll_interval=0.2)
+    async with running(runner):
+        for expected in (1, 2, 3):
+            await wait_for(lambda n=expected: len(received) >= n)
+            await wait_for(lambda n=expected: len(attempts(db_url, event)) >= n)
+            # skip the schedule's wait (5 s, 5 min, 30 min): the retry is due now
+            sql(
+                db_url,
+                "update public.webhook_deliveries set next_attempt_at = now() where event_id = %s and status = 'pending'",
+                [event],
+            )
+        await wait_for(lambda: delivery(db_url, event)[0] == "succeeded")
+        await asyncio.sleep(0.5)  # nothing more comes
+
+    assert len(received) == 4
+    ids = {r.headers["webhook-id"] for r in received}
+    assert len(ids) == 1
+    assert ids.pop().startswith("msg_")
+    for request in received:
+        payload = Webhook(SECRET).verify(request.get_data(), dict(request.headers))
+        assert payload["id"] == str(event)
+        assert payload["type"] == "order.created"
+        assert payload["data"] == {"order": {"id": "o-1"}}
+    assert [a[:2] for a in attempts(db_url, event)] == [(1, 500), (2, 503), (3, 502), (4, 204)]
+    assert delivery(db_url, event) == ("succeeded", 4, 204)
+
+
+async def test_addresses_the_ssrf_guard_refuses_are_recorded_and_never_reached(db_url: str) -> None:
+    org = organisation(db_url)
+    targets = [
+        "https://127.0.0.1/x",
+        "https://10.0.0.1/x",
+        "https://169.254.169.254/latest/meta-data",
+        "https://[::1]/x",
+        "https://[::ffff:127.0.0.1]/x",
+        "http://hooks.example.com/x",
+    ]
+    for target in targets:
+        endpoint(db_url, org, target)
+    event = emit(db_url, org, {})
+
+    runner = make_runner(db_url, [WebhooksWorker()], poll_interval=0.2)
+    async with running(runner):
+        await wait_for(
+            lambda: (
+                sql(db_url, "select count(*) from public.webhook_history where organization_id = %s", [org])[
+                    0
+                ][0]
+                == len(targets)
+            )
+        )
+    errors = sql(
+        db_url,
+        "select h.error, h.status_code from public.webhook_history as h where h.organization_id = %s",
+        [org],
+    )
+    assert all(status is None for _, status in errors)
+    assert all(error.startswith("refused by the SSRF guard") for error, _ in errors), errors
+    assert event is not None
+
+
+async def test_a_stop_gives_in_flight_deliveries_back_at_once(db_url: str, httpserver: HTTPServer) -> None:
+    def slow(request: Request) -> Response:
+        time.sleep(3)  # still answering when the runner is told to stop
+        return Response(status=200)
+
+    httpserver.expect_request("/slow", method="POST").respond_with_handler(slow)
+    org = organisation(db_url)
+    endpoint(db_url, org, httpserver.url_for("/slow"))
+    event = emit(db_url, org, {})
+    runner = make_runner(
+        db_url, [WebhooksWorker()], webhooks_allow_http_loopback=True, poll_interval=0.2, shutdown_timeout=0.3
+    )
+    async with running(runner):
+        await wait_for(
+            lambda: (
+                sql(db_url, "select leased_by from public.webhook_deliveries where event_id = %s", [event])[
+                    0
+                ][0]
+                is not None
+            )
+        )
+    (row,) = sql(
+        db_url,
+        "select status::text, attempts, leased_by, next_attempt_at <= now() from public.webhook_deliveries where event_id = %s",
+        [event],
+    )
+    # forced past the 0.3 s timeout: the lease is released, due at once, the attempt not counted
+    assert row == ("pending", 0, None, True)

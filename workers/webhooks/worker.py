@@ -1,0 +1,160 @@
+"""The webhooks worker: claims due deliveries, signs and posts them, records each attempt.
+
+What happens after an attempt (retry schedule, dead deliveries, disabling an endpoint) is decided
+in SQL by `private.record_webhook_attempt`; this module only moves bytes. Each delivery holds one
+slot of the process's `--concurrency` while it is sent, so a slow receiver slows only its own
+deliveries. Claims take as many deliveries as there are free slots, with a lease: a process that
+dies mid-delivery leaves deliveries that become due again when their lease ends. On shutdown,
+deliveries in flight finish (`drain`) or, past the timeout, are released at once (`stop`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from typing import Any, ClassVar
+
+from luneo.core.db import Queries
+from luneo.workers.base import Context, Worker
+from luneo.workers.webhooks.sender import DeliveryError, Response, Sender
+from luneo.workers.webhooks.signing import headers
+from luneo.workers.webhooks.ssrf import Refused, vet
+
+log = logging.getLogger(__name__)
+QUERIES = Queries.load("luneo.workers.webhooks")
+
+
+def message_id(delivery_id: uuid.UUID) -> str:
+    """The `webhook-id` header: the same on every attempt and replay of one delivery."""
+    return f"msg_{delivery_id.hex}"
+
+
+class WebhooksWorker(Worker):
+    name: ClassVar[str] = "webhooks"
+    channels: ClassVar[tuple[str, ...]] = ("luneo_webhooks",)
+
+    def __init__(self) -> None:
+        self.sender: Sender | None = None
+        self.in_flight: set[asyncio.Task[None]] = set()
+
+    async def start(self, ctx: Context) -> None:
+        self.sender = Sender()
+
+    async def run_pass(self, ctx: Context) -> int:
+        # one slot first (waiting for it if every slot is busy), then every other free one
+        await ctx.limiter.acquire()
+        slots = 1
+        while not ctx.limiter.locked() and slots < 100:
+            await ctx.limiter.acquire()
+            slots += 1
+        try:
+            async with ctx.pool.connection() as conn:
+                claimed = await conn.execute(
+                    QUERIES["claim"],
+                    {
+                        "worker_id": ctx.worker_id,
+                        "max_deliveries": slots,
+                        "lease_seconds": max(1, round(ctx.settings.lease_seconds)),
+                    },
+                )
+        except BaseException:
+            for _ in range(slots):
+                ctx.limiter.release()
+            raise
+        for _ in range(slots - len(claimed)):
+            ctx.limiter.release()
+        for row in claimed:
+            task = asyncio.create_task(self._deliver(ctx, row), name=f"webhook {row[0]}")
+            self.in_flight.add(task)
+            task.add_done_callback(self.in_flight.discard)
+        return len(claimed)
+
+    async def _deliver(self, ctx: Context, row: Any) -> None:
+        delivery_id, attempt, url, secrets, payload = row
+        context = {
+            "worker": self.name,
+            "action": "deliver",
+            "delivery_id": str(delivery_id),
+            "attempt": attempt,
+        }
+        started = time.perf_counter()
+        status_code: int | None = None
+        response_body: str | None = None
+        retry_after: float | None = None
+        error: str | None = None
+        try:
+            body = payload.encode()
+            target = await vet(url, allow_http_loopback=ctx.settings.webhooks_allow_http_loopback)
+            assert self.sender is not None
+            response: Response = await self.sender.post(
+                target, body, headers(message_id(delivery_id), int(time.time()), body, secrets)
+            )
+            status_code, response_body = response.status_code, response.body
+            retry_after = response.retry_after_seconds
+        except Refused as exc:
+            error = f"refused by the SSRF guard ({exc.reason}): {exc}"
+        except DeliveryError as exc:
+            error = f"{exc.kind}: {exc}"
+        except ValueError as exc:  # no valid signing secret, a malformed one
+            error = f"cannot sign: {exc}"
+        duration = time.perf_counter() - started
+        try:
+            async with ctx.pool.connection() as conn:
+                outcome = await conn.scalar(
+                    QUERIES["record_attempt"],
+                    {
+                        "delivery_id": delivery_id,
+                        "worker_id": ctx.worker_id,
+                        "attempt": attempt,
+                        "status_code": status_code,
+                        "response_body": response_body,
+                        "duration_ms": round(duration * 1000),
+                        "error": error,
+                        "retry_after_seconds": None
+                        if retry_after is None
+                        else min(round(retry_after), 2**31 - 1),
+                    },
+                )
+        except Exception:  # the lease runs out and the delivery is sent again
+            log.exception("could not record the attempt; it will be retried after its lease", extra=context)
+            outcome = "unrecorded"
+        finally:
+            ctx.limiter.release()
+        ctx.metrics.jobs.labels(worker=self.name, outcome=outcome).inc()
+        ctx.metrics.job_duration.labels(worker=self.name).observe(duration)
+        log.info(
+            "delivery %s attempt %s: %s (%s)",
+            delivery_id,
+            attempt,
+            outcome,
+            status_code if status_code is not None else error,
+            extra={**context, "outcome": outcome, "status_code": status_code},
+        )
+
+    async def drain(self, ctx: Context) -> None:
+        while self.in_flight:
+            await asyncio.gather(*self.in_flight, return_exceptions=True)
+
+    async def stop(self, ctx: Context) -> None:
+        for task in list(self.in_flight):
+            task.cancel()
+        await asyncio.gather(*self.in_flight, return_exceptions=True)
+        async with ctx.pool.connection() as conn:
+            released = await conn.scalar(
+                QUERIES["release"], {"worker_id": ctx.worker_id, "delivery_ids": None}
+            )
+        if released:
+            log.info(
+                "released %s leased deliveries", released, extra={"worker": self.name, "action": "release"}
+            )
+        if self.sender is not None:
+            await self.sender.aclose()
+            self.sender = None
+
+    async def queue_stats(self, ctx: Context) -> dict[str, tuple[int, float]]:
+        async with ctx.pool.connection() as conn:
+            row = await conn.one(QUERIES["queue_stats"])
+        assert row is not None
+        return {"webhook_deliveries": (row[0], row[1])}
