@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from luneo.cli import db, dev, embedded, gen, status, worker
+from luneo.cli import db, dev, embedded, gen, status, webhooks, worker
 from luneo.cli.output import fail, install_logging, state
 
 app = typer.Typer(
@@ -28,6 +28,7 @@ app.add_typer(db.app, name="db")
 app.add_typer(embedded.app, name="embedded")
 app.add_typer(gen.app, name="gen")
 app.add_typer(worker.app, name="worker")
+app.add_typer(webhooks.app, name="webhooks")
 app.command("dev")(dev.dev)
 app.command("status")(status.status)
 
