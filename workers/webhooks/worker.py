@@ -99,6 +99,9 @@ class WebhooksWorker(Worker):
             error = f"{exc.kind}: {exc}"
         except ValueError as exc:  # no valid signing secret, a malformed one
             error = f"cannot sign: {exc}"
+        except Exception as exc:  # anything else is this attempt's failure, never the slot's loss
+            log.exception("delivery failed unexpectedly", extra=context)
+            error = f"unexpected error: {type(exc).__name__}"
         duration = time.perf_counter() - started
         try:
             async with ctx.pool.connection() as conn:
