@@ -418,14 +418,14 @@ def listing(url: str, *, requests: int) -> dict[str, Any]:
             for side, run in sides.items():
                 samples[side].append(run())
     medians = {side: _common.median_ms(values) for side, values in samples.items()}
-    ratio = medians["rls"] / medians["explicit"]
+    ratio = round(medians["rls"] / medians["explicit"], 3)  # the verdict reads the printed figure
     return {
         "organization_orders": orders,
         "customer_orders_in_organization": own,
         "requests_per_side": requests,
         "explicit_ms": round(medians["explicit"], 3),
         "rls_ms": round(medians["rls"], 3),
-        "ratio": round(ratio, 3),
+        "ratio": ratio,
         "target_ratio": LISTING_TARGET,
         "meets_target": ratio <= LISTING_TARGET,
         "customer_own_ms": round(medians["customer_own"], 3),
@@ -459,7 +459,7 @@ def main() -> None:
     hot = hot_product(url, place)
     progress(f"listing at {ORDERS:,} orders, {args.requests} requests per side...")
     listed = listing(url, requests=args.requests)
-    ratio = orders["tps"] / bench["tps"] if bench["tps"] else 0.0
+    ratio = round(orders["tps"] / bench["tps"], 3) if bench["tps"] else 0.0
     print(
         json.dumps(
             {
@@ -468,7 +468,7 @@ def main() -> None:
                 "cpus": os.cpu_count(),
                 "place_order": orders,
                 "pgbench": bench,
-                "tps_ratio": round(ratio, 3),
+                "tps_ratio": ratio,
                 "target_ratio": TPS_TARGET,
                 "meets_target": ratio >= TPS_TARGET,
                 "hot_product": hot,

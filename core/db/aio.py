@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any, LiteralString, Self
@@ -79,8 +81,15 @@ async def _configure(raw: psycopg.AsyncConnection[Any]) -> None:
     configure(raw)
 
 
+RECHECK_IDLE_AFTER = 1.0
+"""Seconds a pooled connection may sit unused before its next checkout checks it first (a round
+trip): one given back a moment ago is handed out as it is, the workers' claim-send-record loop
+would otherwise pay a round trip per query."""
+
+
 class Pool:
-    """An `AsyncConnectionPool` (autocommit connections, checked before use), opened explicitly:
+    """An `AsyncConnectionPool` (autocommit connections, checked before use once idle for
+    `RECHECK_IDLE_AFTER` seconds), opened explicitly:
 
     pool = Pool(url, min_size=1, max_size=4)
     await pool.open()            # or: async with pool: ...
@@ -110,9 +119,17 @@ class Pool:
                 "connect_timeout": CONNECT_TIMEOUT,
             },
             configure=_configure,
-            check=AsyncConnectionPool.check_connection,
+            check=self._check,
             name=application_name,
         )
+        self._used_at: weakref.WeakKeyDictionary[psycopg.AsyncConnection[Any], float] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    async def _check(self, raw: psycopg.AsyncConnection[Any]) -> None:
+        used_at = self._used_at.get(raw)
+        if used_at is None or time.monotonic() - used_at >= RECHECK_IDLE_AFTER:
+            await AsyncConnectionPool.check_connection(raw)
 
     async def open(self, *, timeout: float = 30.0) -> None:
         """Open the pool and wait until `min_size` connections are ready."""
@@ -132,7 +149,10 @@ class Pool:
         """A connection for the block; returned to the pool after it (rolled back if left open)."""
         try:
             async with self._pool.connection() as raw:
-                yield AsyncConnection(raw)
+                try:
+                    yield AsyncConnection(raw)
+                finally:  # a broken one is not given back: the pool drops it
+                    self._used_at[raw] = time.monotonic()
         except PoolTimeout:
             raise ConnectionFailed(f"no free connection to {describe_target(self.url)} in the pool") from None
 

@@ -10,11 +10,11 @@ select
     payload
 from private.claim_webhook_deliveries(%(worker_id)s::text, %(max_deliveries)s::integer, %(lease_seconds)s::integer);
 
--- record_attempt --
-select private.record_webhook_attempt(
-    %(delivery_id)s::uuid, %(worker_id)s::text, %(attempt)s::integer, %(status_code)s::integer,
-    %(response_body)s::text, %(duration_ms)s::integer, %(error)s::text, %(retry_after_seconds)s::integer
-);
+-- record_attempts --
+select
+    delivery_id,
+    outcome
+from private.record_webhook_attempts(%(attempts)s::jsonb);
 
 -- release --
 select private.release_webhook_deliveries(%(worker_id)s::text, %(delivery_ids)s::uuid[]);

@@ -20,6 +20,8 @@ bytes, never more, whatever the receiver sends.
 from __future__ import annotations
 
 import re
+import select
+import socket
 import ssl
 import time
 from collections.abc import AsyncIterator, Iterator, Mapping
@@ -213,8 +215,10 @@ class _PinnedBackend(httpcore.AsyncNetworkBackend):
         failure: Exception | None = None
         for address in target.addresses:
             try:
-                return await self._backend.connect_tcp(
-                    str(address), port, timeout, local_address, socket_options
+                return _Stream(
+                    await self._backend.connect_tcp(
+                        str(address), port, timeout, local_address, socket_options
+                    )
                 )
             except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
                 failure = exc
@@ -228,6 +232,38 @@ class _PinnedBackend(httpcore.AsyncNetworkBackend):
 
     async def sleep(self, seconds: float) -> None:
         await self._backend.sleep(seconds)
+
+
+class _Stream(httpcore.AsyncNetworkStream):
+    """The backend's stream, answering `is_readable` from the socket it keeps: httpcore asks it
+    of every idle connection before each request, and anyio rebuilds all the socket's
+    attributes (a `getpeername` call among them) on every lookup, a tenth of the worker's time."""
+
+    def __init__(self, stream: httpcore.AsyncNetworkStream) -> None:
+        self._stream = stream
+        self._socket: socket.socket | None = stream.get_extra_info("socket")
+
+    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return await self._stream.read(max_bytes, timeout)
+
+    async def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        await self._stream.write(buffer, timeout)
+
+    async def aclose(self) -> None:
+        await self._stream.aclose()
+
+    async def start_tls(
+        self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None
+    ) -> httpcore.AsyncNetworkStream:
+        return _Stream(await self._stream.start_tls(ssl_context, server_hostname, timeout))
+
+    def get_extra_info(self, info: str) -> Any:
+        if info == "is_readable" and self._socket is not None:
+            # readable while idle: the server closed the connection (or sent something unasked)
+            poller = select.poll()
+            poller.register(self._socket, select.POLLIN)
+            return bool(poller.poll(0))
+        return self._stream.get_extra_info(info)
 
 
 _ERRORS: tuple[tuple[type[Exception], type[httpx.TransportError]], ...] = (

@@ -24,6 +24,7 @@ import inspect
 import ipaddress
 import re
 import socket
+import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 
@@ -256,3 +257,35 @@ async def _getaddrinfo(host: str, port: int) -> list[str]:
         host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP
     )
     return [str(info[4][0]) for info in infos]
+
+
+class VettedTargets:
+    """`vet` with its answers kept `ttl` seconds per URL, as a DNS cache would: deliveries to one
+    endpoint do not each wait for a lookup. A kept `Target` is still the only set of addresses
+    the sender connects to, so a name that changes meanwhile is followed after `ttl` at most and
+    can never rebind the connection. Refusals are not kept (each delivery records its own)."""
+
+    def __init__(
+        self,
+        *,
+        allow_http_loopback: bool = False,
+        resolver: Resolver | None = None,
+        ttl: float = 30.0,
+        max_size: int = 10_000,
+    ) -> None:
+        self.allow_http_loopback = allow_http_loopback
+        self.resolver = resolver
+        self.ttl = ttl
+        self.max_size = max_size
+        self._kept: dict[str, tuple[float, Target]] = {}
+
+    async def get(self, url: str) -> Target:
+        now = time.monotonic()
+        kept = self._kept.get(url)
+        if kept is not None and kept[0] > now:
+            return kept[1]
+        target = await vet(url, allow_http_loopback=self.allow_http_loopback, resolver=self.resolver)
+        if len(self._kept) >= self.max_size:
+            self._kept.clear()
+        self._kept[url] = (now + self.ttl, target)
+        return target

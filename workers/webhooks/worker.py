@@ -1,11 +1,12 @@
 """The webhooks worker: claims due deliveries, signs and posts them, records each attempt.
 
 What happens after an attempt (retry schedule, dead deliveries, disabling an endpoint) is decided
-in SQL by `private.record_webhook_attempt`; this module only moves bytes. Each delivery holds one
-slot of the process's `--concurrency` while it is sent, so a slow receiver slows only its own
-deliveries. Claims take as many deliveries as there are free slots, with a lease: a process that
-dies mid-delivery leaves deliveries that become due again when their lease ends. On shutdown,
-deliveries in flight finish (`drain`) or, past the timeout, are released at once (`stop`).
+in SQL by `private.record_webhook_attempt`, which `Recorder` calls in batches; this module only
+moves bytes. Each delivery holds one slot of the process's `--concurrency` while it is sent and
+recorded, so a slow receiver slows only its own deliveries. Claims take as many deliveries as
+there are free slots, with a lease: a process that dies mid-delivery leaves deliveries that
+become due again when their lease ends. On shutdown, deliveries in flight finish (`drain`) or,
+past the timeout, are released at once (`stop`).
 """
 
 from __future__ import annotations
@@ -18,9 +19,10 @@ from typing import Any, ClassVar
 
 from luneo.core.db import Queries
 from luneo.workers.base import Context, Worker
+from luneo.workers.webhooks.recorder import Recorder
 from luneo.workers.webhooks.sender import DeliveryError, Response, Sender
 from luneo.workers.webhooks.signing import headers
-from luneo.workers.webhooks.ssrf import Refused, vet
+from luneo.workers.webhooks.ssrf import Refused, VettedTargets
 
 log = logging.getLogger(__name__)
 QUERIES = Queries.load("luneo.workers.webhooks")
@@ -37,14 +39,21 @@ class WebhooksWorker(Worker):
 
     def __init__(self) -> None:
         self.sender: Sender | None = None
+        self.recorder: Recorder | None = None
+        self.targets: VettedTargets | None = None
         self.in_flight: set[asyncio.Task[None]] = set()
 
     async def start(self, ctx: Context) -> None:
         self.sender = Sender()
+        self.recorder = Recorder(ctx.pool)
+        self.targets = VettedTargets(allow_http_loopback=ctx.settings.webhooks_allow_http_loopback)
 
     async def run_pass(self, ctx: Context) -> int:
         # one slot first (waiting for it if every slot is busy), then every other free one
         await ctx.limiter.acquire()
+        if ctx.stopping.is_set():  # SIGTERM came while this pass waited for a slot
+            ctx.limiter.release()
+            return 0
         slots = 1
         while not ctx.limiter.locked() and slots < 100:
             await ctx.limiter.acquire()
@@ -86,8 +95,9 @@ class WebhooksWorker(Worker):
         error: str | None = None
         try:
             body = payload.encode()
-            target = await vet(url, allow_http_loopback=ctx.settings.webhooks_allow_http_loopback)
             assert self.sender is not None
+            assert self.targets is not None
+            target = await self.targets.get(url)
             response: Response = await self.sender.post(
                 target, body, headers(message_id(delivery_id), int(time.time()), body, secrets)
             )
@@ -104,22 +114,21 @@ class WebhooksWorker(Worker):
             error = f"unexpected error: {type(exc).__name__}"
         duration = time.perf_counter() - started
         try:
-            async with ctx.pool.connection() as conn:
-                outcome = await conn.scalar(
-                    QUERIES["record_attempt"],
-                    {
-                        "delivery_id": delivery_id,
-                        "worker_id": ctx.worker_id,
-                        "attempt": attempt,
-                        "status_code": status_code,
-                        "response_body": response_body,
-                        "duration_ms": round(duration * 1000),
-                        "error": error,
-                        "retry_after_seconds": None
-                        if retry_after is None
-                        else min(round(retry_after), 2**31 - 1),
-                    },
-                )
+            assert self.recorder is not None
+            outcome = await self.recorder.record(
+                {
+                    "delivery_id": str(delivery_id),
+                    "worker_id": ctx.worker_id,
+                    "attempt": attempt,
+                    "status_code": status_code,
+                    "response_body": response_body,
+                    "duration_ms": round(duration * 1000),
+                    "error": error,
+                    "retry_after_seconds": None
+                    if retry_after is None
+                    else min(round(retry_after), 2**31 - 1),
+                }
+            )
         except Exception:  # the lease runs out and the delivery is sent again
             log.exception("could not record the attempt; it will be retried after its lease", extra=context)
             outcome = "unrecorded"
@@ -127,7 +136,9 @@ class WebhooksWorker(Worker):
             ctx.limiter.release()
         ctx.metrics.jobs.labels(worker=self.name, outcome=outcome).inc()
         ctx.metrics.job_duration.labels(worker=self.name).observe(duration)
-        log.info(
+        # a success is in webhook_history and the metrics: logged at debug, one line a delivery
+        log.log(
+            logging.DEBUG if outcome == "succeeded" else logging.INFO,
             "delivery %s attempt %s: %s (%s)",
             delivery_id,
             attempt,
@@ -144,6 +155,8 @@ class WebhooksWorker(Worker):
         for task in list(self.in_flight):
             task.cancel()
         await asyncio.gather(*self.in_flight, return_exceptions=True)
+        if self.recorder is not None:  # attempts already sent are written, not sent again
+            await self.recorder.wait_written()
         async with ctx.pool.connection() as conn:
             released = await conn.scalar(
                 QUERIES["release"], {"worker_id": ctx.worker_id, "delivery_ids": None}

@@ -44,14 +44,19 @@ returns table (
     secrets text[],
     payload text
 )
-language sql
+language plpgsql
 volatile
 -- definer: reads the signing secrets
 security definer
 set search_path = ''
 -- the payload's timestamps are written in UTC, whatever the session's time zone
 set timezone = 'UTC'
+-- planned with the actual limit: a generic plan (what a `language sql` function always gets)
+-- reads every pending delivery and sorts them, 12 ms a claim at 10,000 due instead of 0.1 ms
+set plan_cache_mode = 'force_custom_plan'
 as $$
+begin
+    return query
     with due as (
         select d.id
         from public.webhook_deliveries as d
@@ -89,7 +94,8 @@ as $$
         )::text
     from claimed as c
     inner join public.webhook_endpoints as e on e.id = c.endpoint_id
-    inner join private.events as ev on ev.id = c.event_id
+    inner join private.events as ev on ev.id = c.event_id;
+end;
 $$;
 
 comment on function private.claim_webhook_deliveries(text, integer, integer) is
@@ -210,6 +216,47 @@ revoke execute on function private.record_webhook_attempt(uuid, text, integer, i
 from public, anon, authenticated;
 grant execute on function private.record_webhook_attempt(uuid, text, integer, integer, text, integer, text, integer)
 to service_role;
+
+-- == record_webhook_attempts (a batch) ===========================================================
+
+create or replace function private.record_webhook_attempts(attempts jsonb)
+returns table (delivery_id uuid, outcome text)
+language plpgsql
+volatile
+set search_path = ''
+as $$
+declare
+    a record;
+begin
+    -- One statement, one commit for a batch of attempts: the worker writes together the attempts
+    -- that finished while its previous batch was being written. Taken in the order of their
+    -- endpoints, so that two workers' batches lock endpoint rows (failing_since) in one order.
+    for a in
+        select x.*
+        from jsonb_to_recordset(record_webhook_attempts.attempts) as x (
+            delivery_id uuid, worker_id text, attempt integer, status_code integer, response_body text,
+            duration_ms integer, error text, retry_after_seconds integer
+        )
+        left join public.webhook_deliveries as d on d.id = x.delivery_id
+        order by d.endpoint_id, x.delivery_id
+    loop
+        delivery_id := a.delivery_id;
+        outcome := private.record_webhook_attempt(
+            a.delivery_id, a.worker_id, a.attempt, a.status_code, a.response_body, a.duration_ms, a.error,
+            a.retry_after_seconds
+        );
+        return next;
+    end loop;
+end;
+$$;
+
+comment on function private.record_webhook_attempts(jsonb) is
+'Worker: record_webhook_attempt for each element of a JSON array of {delivery_id, worker_id, '
+'attempt, status_code, response_body, duration_ms, error, retry_after_seconds}, in one '
+'transaction; returns each delivery''s outcome.';
+
+revoke execute on function private.record_webhook_attempts(jsonb) from public, anon, authenticated;
+grant execute on function private.record_webhook_attempts(jsonb) to service_role;
 
 -- == release_webhook_deliveries ==================================================================
 

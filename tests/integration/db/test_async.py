@@ -9,6 +9,7 @@ import psycopg
 import pytest
 
 from luneo.core import db
+from luneo.core.db import aio
 from luneo.core.errors import ConnectionFailed
 
 
@@ -44,6 +45,24 @@ async def test_pool_errors_are_translated_and_the_connection_goes_back(db_url: s
         assert info.value.sqlstate == "22012"
         async with pool.connection() as conn:  # the only connection is usable again
             assert await conn.scalar("select 2") == 2
+
+
+async def test_a_connection_killed_while_idle_is_replaced_not_handed_out(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(aio, "RECHECK_IDLE_AFTER", 0.2)
+    async with db.Pool(db_url, min_size=1, max_size=1) as pool:
+        async with pool.connection() as conn:
+            killed = conn.backend_pid
+        with psycopg.connect(db_url, autocommit=True) as admin:
+            admin.execute("select pg_terminate_backend(%s)", [killed])
+        await asyncio.sleep(0.3)  # idle past the window: checked on checkout, found dead, replaced
+        async with pool.connection() as conn:
+            assert await conn.scalar("select 2") == 2
+            replacement = conn.backend_pid
+        assert replacement != killed
+        async with pool.connection() as conn:  # used a moment ago: handed out without a check
+            assert conn.backend_pid == replacement
 
 
 async def test_a_pool_that_cannot_connect_fails_with_one_line() -> None:

@@ -170,6 +170,41 @@ def test_release_gives_leased_deliveries_back_at_once_without_counting_an_attemp
     assert {c["attempt"] for c in again} == {1}
 
 
+def test_a_batch_of_attempts_is_recorded_in_one_call_with_each_outcome(team: Team) -> None:
+    endpoint(team)
+    for _ in range(3):
+        emit(team)
+    ok, failing, lost = claim(team, "w1")
+    make_due(team, lost["delivery_id"])
+    (taken_over,) = claim(team, "w2")  # lost's lease ran out: w1's attempt at it is stale
+    assert taken_over["delivery_id"] == lost["delivery_id"]
+    unknown = str(uuid.uuid4())
+
+    def attempt(claimed: dict, status: int | None, error: str | None = None) -> dict:
+        return {
+            "delivery_id": str(claimed["delivery_id"]), "worker_id": "w1", "attempt": claimed["attempt"],
+            "status_code": status, "response_body": "", "duration_ms": 3, "error": error,
+            "retry_after_seconds": None,
+        }  # fmt: skip
+
+    batch = [attempt(ok, 204), attempt(failing, None, "timeout: read"), attempt(lost, 200)]
+    batch.append(attempt({"delivery_id": unknown, "attempt": 1}, 200))
+    rows = team.superuser("select * from private.record_webhook_attempts(%s::jsonb)", [json.dumps(batch)])
+    assert {str(r["delivery_id"]): r["outcome"] for r in rows} == {
+        str(ok["delivery_id"]): "succeeded",
+        str(failing["delivery_id"]): "retry",
+        str(lost["delivery_id"]): "stale",
+        unknown: "stale",
+    }
+    assert delivery(team, ok["delivery_id"])["status"] == "succeeded"
+    retried = delivery(team, failing["delivery_id"])
+    assert (retried["status"], retried["last_error"]) == ("pending", "timeout: read")
+    assert 4 < retried["due_in"] <= 6
+    assert delivery(team, lost["delivery_id"])["leased_by"] == "w2"  # the state stays the new holder's
+    history = team.superuser("select count(*) as n from public.webhook_history where worker_id = 'w1'")
+    assert history == [{"n": 3}]
+
+
 # =============================================================================================
 # the schedule
 # =============================================================================================

@@ -17,34 +17,11 @@ from pytest_httpserver import HTTPServer
 from standardwebhooks import Webhook
 from werkzeug import Request, Response
 
+from luneo.core.db import Pool, QueryFailed
+from luneo.workers.webhooks.recorder import Recorder
 from luneo.workers.webhooks.worker import WebhooksWorker
 from tests.support.runner import make_runner, running, sql, wait_for
-
-SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
-
-
-def organisation(url: str) -> uuid.UUID:
-    org = uuid.uuid4()
-    sql(
-        url,
-        "insert into public.organizations (id, name, slug) values (%s, 'Brand', %s)",
-        [org, f"b-{org.hex[:12]}"],
-    )
-    return org
-
-
-def endpoint(url: str, org: uuid.UUID, target: str) -> uuid.UUID:
-    ((endpoint_id,),) = sql(
-        url,
-        "insert into public.webhook_endpoints (organization_id, url) values (%s, %s) returning id",
-        [org, target],
-    )
-    sql(
-        url,
-        "insert into private.webhook_endpoint_secrets (endpoint_id, secret) values (%s, %s)",
-        [endpoint_id, SECRET],
-    )
-    return endpoint_id
+from tests.support.webhooks import SECRET, endpoint, organisation
 
 
 def emit(url: str, org: uuid.UUID, data: dict[str, Any]) -> uuid.UUID:
@@ -176,3 +153,39 @@ async def test_a_stop_gives_in_flight_deliveries_back_at_once(db_url: str, https
     )
     # forced past the 0.3 s timeout: the lease is released, due at once, the attempt not counted
     assert row == ("pending", 0, None, True)
+
+
+async def test_attempts_that_finish_together_are_written_in_one_transaction(db_url: str) -> None:
+    org = organisation(db_url)
+    endpoint(db_url, org, "https://hooks.example.com/x")
+    for n in range(40):
+        emit(db_url, org, {"n": n})
+    claimed = sql(db_url, "select delivery_id, attempt from private.claim_webhook_deliveries('w1', 100, 60)")
+    assert len(claimed) == 40
+
+    def attempt(delivery_id: uuid.UUID, number: Any, status: int) -> dict[str, Any]:
+        return {
+            "delivery_id": str(delivery_id), "worker_id": "w1", "attempt": number, "status_code": status,
+            "response_body": "", "duration_ms": 1, "error": None, "retry_after_seconds": None,
+        }  # fmt: skip
+
+    async with Pool(db_url) as pool:
+        recorder = Recorder(pool)
+        # a batch the function refuses: each of its callers gets the error, nothing is written
+        broken = await asyncio.gather(
+            *(recorder.record(attempt(d, "not a number", 204)) for d, _ in claimed[:2]),
+            return_exceptions=True,
+        )
+        assert all(isinstance(outcome, QueryFailed) for outcome in broken)
+        assert sql(db_url, "select count(*) from public.webhook_history") == [(0,)]
+
+        outcomes = await asyncio.gather(
+            *(
+                recorder.record(attempt(d, number, 204 if i % 2 else 500))
+                for i, (d, number) in enumerate(claimed)
+            )
+        )
+        await recorder.wait_written()
+    assert outcomes == ["succeeded" if i % 2 else "retry" for i in range(40)]
+    # history rows written by one transaction share its id (xmin)
+    assert sql(db_url, "select count(*), count(distinct xmin::text) from public.webhook_history") == [(40, 1)]

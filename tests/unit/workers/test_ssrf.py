@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import socket
 
 import pytest
 
-from luneo.workers.webhooks.ssrf import Refused, Target, non_global_reason, vet
+from luneo.workers.webhooks.ssrf import Refused, Target, VettedTargets, non_global_reason, vet
 
 PUBLIC = "93.184.215.14"
 
@@ -250,3 +251,22 @@ async def test_getaddrinfo_reads_a_name_that_only_looks_numeric() -> None:
 )
 def test_the_ipv6_loopback_and_unspecified_addresses_are_named_as_such(address: str, reason: str) -> None:
     assert non_global_reason(ipaddress.ip_address(address)) == reason
+
+
+async def test_vetted_targets_are_kept_for_their_ttl_and_refusals_never() -> None:
+    resolver = resolving_to(PUBLIC)
+    targets = VettedTargets(resolver=resolver, ttl=0.2)
+    first = await targets.get("https://hooks.example.com/a")
+    assert await targets.get("https://hooks.example.com/a") is first
+    assert len(resolver.calls) == 1
+    await targets.get("https://hooks.example.com/b")  # another URL: looked up on its own
+    assert len(resolver.calls) == 2
+    await asyncio.sleep(0.25)
+    assert await targets.get("https://hooks.example.com/a") == first  # past the ttl: looked up again
+    assert len(resolver.calls) == 3
+
+    private = VettedTargets(resolver=resolving_to("10.0.0.7"))
+    for _ in range(2):
+        with pytest.raises(Refused):
+            await private.get("https://hooks.example.com/a")
+    assert len(private.resolver.calls) == 2
