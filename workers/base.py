@@ -69,3 +69,24 @@ class Worker(abc.ABC):
     def on_notification(self, channel: str, payload: str) -> None:  # noqa: B027 - optional hook
         """Called for every notification on one of `channels`, before the worker is woken.
         Must be quick and never raise (it runs on the listener's task)."""
+
+
+async def take_slots(ctx: Context, most: int = 100) -> int:
+    """Slots of `--concurrency` for one claim: one (waiting for it while every slot is busy), then
+    every other free one, up to `most`. 0 when SIGTERM/SIGINT came while it waited (nothing is
+    held then). The caller gives back with `ctx.limiter.release()` each slot it does not use."""
+    await ctx.limiter.acquire()
+    if ctx.stopping.is_set():
+        ctx.limiter.release()
+        return 0
+    slots = 1
+    while not ctx.limiter.locked() and slots < most:
+        await ctx.limiter.acquire()
+        slots += 1
+    return slots
+
+
+def give_back(ctx: Context, slots: int) -> None:
+    """Releases `slots` slots taken with `take_slots` (those a claim found no job for)."""
+    for _ in range(slots):
+        ctx.limiter.release()

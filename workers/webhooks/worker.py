@@ -18,7 +18,7 @@ import uuid
 from typing import Any, ClassVar
 
 from luneo.core.db import Queries
-from luneo.workers.base import Context, Worker
+from luneo.workers.base import Context, Worker, give_back, take_slots
 from luneo.workers.webhooks.recorder import Recorder
 from luneo.workers.webhooks.sender import DeliveryError, Response, Sender
 from luneo.workers.webhooks.signing import headers
@@ -49,15 +49,9 @@ class WebhooksWorker(Worker):
         self.targets = VettedTargets(allow_http_loopback=ctx.settings.webhooks_allow_http_loopback)
 
     async def run_pass(self, ctx: Context) -> int:
-        # one slot first (waiting for it if every slot is busy), then every other free one
-        await ctx.limiter.acquire()
-        if ctx.stopping.is_set():  # SIGTERM came while this pass waited for a slot
-            ctx.limiter.release()
+        slots = await take_slots(ctx)
+        if not slots:  # SIGTERM came while this pass waited for a slot
             return 0
-        slots = 1
-        while not ctx.limiter.locked() and slots < 100:
-            await ctx.limiter.acquire()
-            slots += 1
         try:
             async with ctx.pool.connection() as conn:
                 claimed = await conn.execute(
@@ -69,11 +63,9 @@ class WebhooksWorker(Worker):
                     },
                 )
         except BaseException:
-            for _ in range(slots):
-                ctx.limiter.release()
+            give_back(ctx, slots)
             raise
-        for _ in range(slots - len(claimed)):
-            ctx.limiter.release()
+        give_back(ctx, slots - len(claimed))
         for row in claimed:
             task = asyncio.create_task(self._deliver(ctx, row), name=f"webhook {row[0]}")
             self.in_flight.add(task)

@@ -79,6 +79,41 @@ comment on function private.organizations_with(text) is
 revoke execute on function private.organizations_with(text) from public, anon;
 grant execute on function private.organizations_with(text) to authenticated, service_role;
 
+-- == members_with: who holds a permission in an organisation ======================================
+
+create or replace function private.members_with(organization_id uuid, permission text)
+returns setof uuid
+language sql
+stable
+security definer
+set search_path = ''
+as $$
+    -- the same rule as organizations_with, seen from the organisation: active members whose
+    -- built-in role carries the permission, or whose custom role grants it (never owner_only ones).
+    -- No session here, so no aal2 rule: this says who is told (notifications), not who may act
+    select m.user_id
+    from public.team_members as m
+    inner join private.permissions as p on p.name = members_with.permission
+    left join public.team_roles as r on r.id = m.custom_role_id
+    where
+        m.organization_id = members_with.organization_id
+        and m.status = 'active'
+        and (
+            exists (
+                select 1 from private.role_permissions as rp
+                where rp.role = m.role and rp.permission = p.name
+            )
+            or (p.name = any(r.permissions) and not p.owner_only)
+        )
+$$;
+
+comment on function private.members_with(uuid, text) is
+'Active members of the organisation holding the permission through their built-in or custom role '
+'(the audience of a notification; MFA is a rule for acting, not for being told).';
+
+revoke execute on function private.members_with(uuid, text) from public, anon, authenticated;
+grant execute on function private.members_with(uuid, text) to service_role;
+
 -- == has_permission, require_permission: one organisation ========================================
 
 create or replace function private.has_permission(organization_id uuid, permission text)

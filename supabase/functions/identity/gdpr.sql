@@ -75,6 +75,18 @@ begin
             ) order by i.issued_at)
             from public.invoices as i where i.billing_user_id = caller or lower(i.billing_email) = caller_email
         ), '[]'),
+        'notifications', coalesce((
+            select jsonb_agg(jsonb_build_object(
+                'kind', n.kind, 'organization_id', n.organization_id, 'title', n.title, 'message', n.message,
+                'created_at', n.created_at, 'read_at', n.read_at
+            ) order by n.created_at)
+            from public.notifications as n where n.user_id = caller
+        ), '[]'),
+        'notification_preferences', coalesce((
+            select jsonb_agg(jsonb_build_object('kind', p.kind, 'channel', p.channel, 'enabled', p.enabled)
+                order by p.kind, p.channel)
+            from public.notification_preferences as p where p.user_id = caller
+        ), '[]'),
         'activity', coalesce((
             select jsonb_agg(jsonb_build_object(
                 'at', a.created_at, 'table', a.table_name, 'operation', a.operation,
@@ -252,7 +264,20 @@ begin
             or erase_account.user_id::text in (a.old_values ->> 'billing_user_id', a.new_values ->> 'billing_user_id')
         );
 
-    -- profile, memberships and sessions go with the auth user (on delete cascade)
+    -- emails to the person go, sent or not; then one last one confirms the erasure
+    delete from private.email_outbox as e where e.user_id = erase_account.user_id or e.recipient = erased_email;
+    if erased_email is not null then
+        perform private.enqueue_email(
+            'account_erasure_confirmation', erased_email,
+            (select p.locale from public.profiles as p where p.id = erase_account.user_id),
+            jsonb_build_object('erased_at', pg_catalog.now()),
+            'account.erased:' || erase_account.user_id,
+            'account.erased'
+        );
+    end if;
+
+    -- profile, memberships, sessions, notifications and preferences go with the auth user (on
+    -- delete cascade)
     delete from auth.users as u where u.id = erase_account.user_id;
 
     return jsonb_build_object(
@@ -266,7 +291,8 @@ $$;
 
 comment on function private.erase_account(uuid) is
 'Erases a user who asked for it: deletes the account, profile, memberships and sessions, and '
-'anonymises the orders and invoices that must be kept. LU030 without a request; LU031 while the '
+'anonymises the orders and invoices that must be kept; deletes the emails to the person and queues '
+'the erasure confirmation. LU030 without a request; LU031 while the '
 'user is the only owner of an organisation with other members.';
 
 revoke execute on function private.erase_account(uuid) from public, anon, authenticated;

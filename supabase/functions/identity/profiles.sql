@@ -78,6 +78,32 @@ comment on function private.tg_create_profile() is
 
 revoke execute on function private.tg_create_profile() from public, anon, authenticated;
 
+-- == tg_send_welcome_email ========================================================================
+
+create or replace function private.tg_send_welcome_email()
+returns trigger
+language plpgsql
+-- definer: reads the auth user's address and writes the email outbox
+security definer
+set search_path = ''
+as $$
+begin
+    perform private.enqueue_email(
+        'welcome', lower(u.email), new.locale, '{}', 'account.welcome:' || new.id, 'account.welcome',
+        user_id => new.id
+    )
+    from auth.users as u
+    where u.id = new.id and nullif(btrim(u.email), '') is not null;
+    return null;
+end;
+$$;
+
+comment on function private.tg_send_welcome_email() is
+'Trigger function (after insert on profiles): queues the welcome email, once per user (a user '
+'signed up by phone, without an address, gets none).';
+
+revoke execute on function private.tg_send_welcome_email() from public, anon, authenticated;
+
 -- == triggers on auth.users ======================================================================
 
 -- band _100_ although after: it derives a row (the profile) from the change; Supabase owns
@@ -89,3 +115,6 @@ for each row execute function private.tg_create_profile();
 
 create or replace trigger _100_set_updated_at before update on public.profiles
 for each row execute function private.tg_set_updated_at();
+
+create or replace trigger _900_send_welcome_email after insert on public.profiles
+for each row execute function private.tg_send_welcome_email();

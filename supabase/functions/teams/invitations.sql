@@ -23,11 +23,18 @@ as $$
 declare
     found_invitation public.invitations;
 begin
+    -- the token create_invitation() or resend_invitation() returned, or the one in the email
     select i.* into found_invitation
-    from private.invitation_tokens as t
-    inner join public.invitations as i on i.id = t.invitation_id
-    where t.token_hash = private.hash_token(invitation_for_token.token)
-    for update of i;
+    from public.invitations as i
+    where i.id = (
+        select t.invitation_id from private.invitation_tokens as t
+        where t.token_hash = private.hash_token(invitation_for_token.token)
+        union all
+        select t.invitation_id from private.invitation_email_tokens as t
+        where t.token_hash = private.hash_token(invitation_for_token.token)
+        limit 1
+    )
+    for update;
     if not found then
         raise exception using
             errcode = 'LU001',
@@ -399,12 +406,16 @@ begin
     end;
     update private.invitation_tokens as t set token_hash = private.hash_token(token)
     where t.invitation_id = invitation.id;
+    -- the emailed link stops working too, and a new email goes out
+    delete from private.invitation_email_tokens as t where t.invitation_id = invitation.id;
+    perform private.enqueue_invitation_email(invitation.id, 'resend:' || private.hash_token(token)::text);
     return jsonb_build_object('invitation', to_jsonb(invitation), 'token', token);
 end;
 $$;
 
 comment on function private.resend_invitation(uuid) is
-'Issues a new token (the old one stops working) and a new 7-day expiry; returns the token once.';
+'Issues a new token (the old one and the emailed one stop working), a new 7-day expiry and a new '
+'invitation email; returns the token once.';
 
 revoke execute on function private.resend_invitation(uuid) from public, anon;
 grant execute on function private.resend_invitation(uuid) to authenticated;
@@ -420,7 +431,7 @@ as $$
 $$;
 
 comment on function public.resend_invitation(uuid) is
-'New token and 7-day expiry for a pending or expired invitation. Returns {invitation, token}.';
+'New token, 7-day expiry and invitation email for a pending or expired invitation. Returns {invitation, token}.';
 
 revoke execute on function public.resend_invitation(uuid) from public, anon;
 grant execute on function public.resend_invitation(uuid) to authenticated;
