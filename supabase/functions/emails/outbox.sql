@@ -474,7 +474,7 @@ begin
         lower(btrim(suppress_email.email)), suppress_email.reason, suppress_email.provider,
         left(suppress_email.detail, 1000)
     )
-    on conflict (email) do nothing;
+    on conflict on constraint email_suppressions_pkey do nothing;
     get diagnostics added = row_count;
     return added;
 end;
