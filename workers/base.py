@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import abc
 import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar
+
+from starlette.routing import BaseRoute
 
 from luneo.core.db import Pool
 from luneo.core.settings import WorkerSettings
@@ -65,6 +68,11 @@ class Worker(abc.ABC):
         """Queue name -> (depth, age in seconds of the oldest pending item), for the metrics;
         refreshed every heartbeat."""
         return {}
+
+    def routes(self, ctx: Context) -> Sequence[BaseRoute]:
+        """HTTP routes this worker serves on the process's endpoint (next to /health), after
+        `start`: the emails worker's unsubscribe links and providers' event webhooks."""
+        return ()
 
     def on_notification(self, channel: str, payload: str) -> None:  # noqa: B027 - optional hook
         """Called for every notification on one of `channels`, before the worker is woken.

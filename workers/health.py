@@ -15,21 +15,24 @@ from __future__ import annotations
 
 import contextlib
 import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from luneo.core.errors import ConfigError
 from luneo.workers.metrics import CONTENT_TYPE, Metrics
 
 
-def make_app(health: Callable[[], tuple[dict[str, Any], bool]], metrics: Metrics) -> Starlette:
-    """`health()` returns the JSON body and whether the process is healthy."""
+def make_app(
+    health: Callable[[], tuple[dict[str, Any], bool]], metrics: Metrics, extra: Sequence[BaseRoute] = ()
+) -> Starlette:
+    """`health()` returns the JSON body and whether the process is healthy; `extra`: the routes
+    the workers serve (`Worker.routes`: unsubscribe links, providers' event webhooks)."""
 
     async def get_health(_: Request) -> Response:
         body, ok = health()
@@ -38,7 +41,11 @@ def make_app(health: Callable[[], tuple[dict[str, Any], bool]], metrics: Metrics
     async def get_metrics(_: Request) -> Response:
         return Response(metrics.render(), media_type=CONTENT_TYPE)
 
-    routes = [Route("/health", get_health, methods=["GET"]), Route("/metrics", get_metrics, methods=["GET"])]
+    routes = [
+        Route("/health", get_health, methods=["GET"]),
+        Route("/metrics", get_metrics, methods=["GET"]),
+        *extra,
+    ]
     return Starlette(routes=routes)
 
 

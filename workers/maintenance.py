@@ -70,6 +70,14 @@ TASKS: tuple[Task, ...] = (
         {"keep_days": 30, "batch": 5000},
         done="event(s) and finished deliveries pruned",
     ),
+    # settled emails past their 30 days (their data names people), unsubscribe tokens past a year
+    Task(
+        "prune_emails",
+        60.0,
+        QUERIES["prune_emails"],
+        {"keep_days": 30, "batch": 5000},
+        done="settled email(s) and old unsubscribe token(s) pruned",
+    ),
     # Later tasks go here, one line each, their SQL function in supabase/functions/<feature>/ and
     # their query in maintenance.sql.
 )

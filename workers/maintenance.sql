@@ -28,3 +28,6 @@ select private.prune_events(pg_catalog.make_interval(days => %(keep_days)s::inte
 -- usage_counter --
 -- every listener receives every notification: only the oldest live maintenance process counts
 select private.oldest_live_worker('maintenance', pg_catalog.make_interval(secs => %(alive)s::double precision));
+
+-- prune_emails --
+select private.prune_emails(pg_catalog.make_interval(days => %(keep_days)s::integer), %(batch)s::integer);

@@ -164,7 +164,8 @@ class Runner:
             if self.install_signals:
                 for sig in (signal.SIGTERM, signal.SIGINT):
                     loop.add_signal_handler(sig, self._on_signal, sig)
-            http = health.server(health.make_app(self.health, self.metrics), sock)
+            routes = [route for state in self.states for route in state.worker.routes(ctx)]
+            http = health.server(health.make_app(self.health, self.metrics, routes), sock)
             http_task = asyncio.create_task(http.serve(sockets=[sock]), name="luneo worker http")
             channels = sorted({c for s in self.states for c in s.worker.channels})
             if channels:
