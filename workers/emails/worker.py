@@ -21,9 +21,11 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 from urllib.parse import quote
+
+from starlette.routing import BaseRoute
 
 from luneo.core.db import Queries
 from luneo.core.settings import EmailSettings
@@ -36,6 +38,7 @@ from luneo.workers.emails.providers import (
     make_provider,
 )
 from luneo.workers.emails.render import TemplateError, render
+from luneo.workers.emails.routes import make_routes
 
 log = logging.getLogger(__name__)
 QUERIES = Queries.load("luneo.workers.emails")
@@ -79,6 +82,10 @@ class EmailsWorker(Worker):
     async def start(self, ctx: Context) -> None:
         self.settings = ctx.settings.emails
         self.provider = make_provider(self.settings)
+
+    def routes(self, ctx: Context) -> Sequence[BaseRoute]:
+        assert self.settings is not None
+        return make_routes(ctx.pool, self.settings)
 
     async def run_pass(self, ctx: Context) -> int:
         slots = await take_slots(ctx)
