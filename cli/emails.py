@@ -1,5 +1,5 @@
 """`luneo emails preview|templates`: render a transactional email without sending it
-(docs/emails.md#templates).
+(docs/emails.md#templates); `luneo emails send-test`: send one through the configured provider.
 
 No database and no project are needed: the data is each template's sample, with the keys of
 a `--data` JSON file on top (whole top-level keys: `{"order": {...}}` replaces the order).
@@ -18,10 +18,11 @@ from typing import Annotated, Any
 import typer
 from rich.text import Text
 
+from luneo.cli.db import Dir, settings_for
 from luneo.cli.output import err
 from luneo.core.errors import ProblemFound, UsageError
 
-app = typer.Typer(help="Transactional emails: preview the templates.", no_args_is_help=True)
+app = typer.Typer(help="Transactional emails: preview the templates, send a test.", no_args_is_help=True)
 
 
 def _data_file(path: Path) -> dict[str, Any]:
@@ -95,3 +96,30 @@ def templates() -> None:
     from luneo.workers.emails.render import TEMPLATES
 
     sys.stdout.write("".join(f"{name}\n" for name in TEMPLATES))
+
+
+@app.command("send-test")
+def send_test(
+    to: Annotated[str, typer.Option("--to", metavar="ADDRESS", help="Where to send the test email.")],
+    directory: Dir = None,
+) -> None:
+    """Send one small test email through the configured provider (LUNEO_EMAIL_PROVIDER and its
+    settings, docs/emails-providers.md), and say what the provider answered."""
+    import asyncio
+
+    from luneo.workers.emails.providers import PermanentSendError, TransientSendError
+    from luneo.workers.emails.providers import send_test as send
+
+    address = to.strip()
+    local, at, domain = address.rpartition("@")
+    if not at or not local or "." not in domain or any(c.isspace() or c in "<>,\r\n" for c in address):
+        raise UsageError(f"--to: {to!r} is not an email address")
+    settings = settings_for(directory, None).workers.emails
+    try:
+        result = asyncio.run(send(settings, address))
+    except TransientSendError as exc:
+        raise ProblemFound(f"{settings.provider}: temporary failure, try again later: {exc.detail}") from None
+    except PermanentSendError as exc:
+        raise ProblemFound(f"{settings.provider}: refused: {exc.detail}") from None
+    message_id = f" (provider message id {result.provider_message_id})" if result.provider_message_id else ""
+    err.print(Text(f"sent a test email to {address} through {settings.provider}{message_id}"))
