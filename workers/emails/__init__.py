@@ -1,0 +1,1 @@
+"""Outgoing email: messages, the providers that send them, and their deliverability events."""
