@@ -2,13 +2,15 @@
 
 Values come from the process environment, then from the project's `.env` (the environment
 wins; `.env` never changes `os.environ`), and an explicit `--db-url` beats both. Each component
-reads its own group (`MigrationSettings`, `PoolSettings`, `SupabaseSettings`, `WorkerSettings`),
-all through `Environment`, so parsing and error messages are the same everywhere.
+reads its own group (`MigrationSettings`, `PoolSettings`, `SupabaseSettings`, `WorkerSettings`,
+`EmailSettings`), all through `Environment`, so parsing and error messages are the same everywhere.
 docs/cli.md lists them.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
 import re
 from collections.abc import Mapping
@@ -211,6 +213,145 @@ class SupabaseSettings:
         )
 
 
+EMAIL_PROVIDERS = ("console", "smtp", "brevo", "sendgrid")
+SMTP_TLS_MODES = ("starttls", "tls", "none")
+_SMTP_DEFAULT_PORTS = {"starttls": 587, "tls": 465, "none": 25}
+
+
+@dataclass(frozen=True)
+class EmailSettings:
+    """Outgoing email (docs/emails-providers.md): which provider sends, and the secrets the inbound
+    deliverability webhooks are checked with. A provider chosen without what it needs is refused
+    here, at startup, rather than on the first email."""
+
+    provider: str = "console"
+    """LUNEO_EMAIL_PROVIDER: `console` (development: printed, never sent), `smtp`, `brevo` or
+    `sendgrid`."""
+    sender: str = "no-reply@localhost"
+    """LUNEO_EMAIL_FROM: the From address of every email."""
+    sender_name: str = "Luneo"
+    """LUNEO_EMAIL_FROM_NAME: the From display name."""
+    reply_to: str | None = None
+    """LUNEO_EMAIL_REPLY_TO: where replies go, when not to the From address."""
+    http_timeout: float = 10.0
+    """LUNEO_EMAIL_TIMEOUT: seconds for each phase (connect, write, read) of a request to an HTTP
+    provider (Brevo, SendGrid)."""
+    smtp_host: str | None = None
+    """SMTP_HOST: required with the `smtp` provider."""
+    smtp_port: int = 587
+    """SMTP_PORT: defaults to the TLS mode's usual port (587 starttls, 465 tls, 25 none)."""
+    smtp_username: str | None = None
+    """SMTP_USERNAME: set with SMTP_PASSWORD, or neither (no AUTH)."""
+    smtp_password: str | None = field(default=None, repr=False)
+    """SMTP_PASSWORD: a secret; never printed."""
+    smtp_tls: str = "starttls"
+    """SMTP_TLS: `starttls` (required upgrade of a plain connection), `tls` (implicit TLS from the
+    first byte) or `none` (plain text: a local relay or a test server only)."""
+    smtp_timeout: float = 30.0
+    """SMTP_TIMEOUT: seconds any one step of an SMTP conversation may take."""
+    brevo_api_key: str | None = field(default=None, repr=False)
+    """BREVO_API_KEY: required with the `brevo` provider; a secret."""
+    brevo_api_url: str = "https://api.brevo.com"
+    """BREVO_API_URL: Brevo's API origin (tests point it at a loopback server)."""
+    sendgrid_api_key: str | None = field(default=None, repr=False)
+    """SENDGRID_API_KEY: required with the `sendgrid` provider; a secret."""
+    sendgrid_api_url: str = "https://api.sendgrid.com"
+    """SENDGRID_API_URL: SendGrid's API origin (`https://api.eu.sendgrid.com` for EU subusers)."""
+    brevo_webhook_token: str | None = field(default=None, repr=False)
+    """BREVO_WEBHOOK_TOKEN: the token Brevo's event webhook is created with (`auth.type` bearer),
+    or the password of the credentials put in its URL; Brevo signs nothing, so this shared
+    secret is all that tells its calls from a stranger's. A secret."""
+    sendgrid_webhook_public_key: str | None = None
+    """SENDGRID_WEBHOOK_PUBLIC_KEY: the base64 verification key SendGrid shows once its Signed
+    Event Webhook is enabled (a public key: not a secret)."""
+
+    @classmethod
+    def from_env(cls, env: Environment) -> EmailSettings:
+        provider = (env.text("LUNEO_EMAIL_PROVIDER", cls.provider) or cls.provider).strip().lower()
+        if provider not in EMAIL_PROVIDERS:
+            raise ConfigError(
+                f"LUNEO_EMAIL_PROVIDER must be one of {', '.join(EMAIL_PROVIDERS)}, got {provider!r}"
+            )
+        tls = (env.text("SMTP_TLS", cls.smtp_tls) or cls.smtp_tls).strip().lower()
+        if tls not in SMTP_TLS_MODES:
+            raise ConfigError(f"SMTP_TLS must be one of {', '.join(SMTP_TLS_MODES)}, got {tls!r}")
+        port = env.integer("SMTP_PORT", _SMTP_DEFAULT_PORTS[tls], minimum=1)
+        if port > 65535:
+            raise ConfigError(f"SMTP_PORT must be a port number (1 to 65535), got {port}")
+        settings = cls(
+            provider=provider,
+            sender=_address(env, "LUNEO_EMAIL_FROM", cls.sender) or cls.sender,
+            sender_name=_header_text(env, "LUNEO_EMAIL_FROM_NAME", cls.sender_name) or cls.sender_name,
+            reply_to=_address(env, "LUNEO_EMAIL_REPLY_TO", None),
+            http_timeout=env.positive("LUNEO_EMAIL_TIMEOUT", cls.http_timeout),
+            smtp_host=env.text("SMTP_HOST"),
+            smtp_port=port,
+            smtp_username=env.text("SMTP_USERNAME"),
+            smtp_password=env.text("SMTP_PASSWORD"),
+            smtp_tls=tls,
+            smtp_timeout=env.positive("SMTP_TIMEOUT", cls.smtp_timeout),
+            brevo_api_key=env.text("BREVO_API_KEY"),
+            brevo_api_url=_api_url(env, "BREVO_API_URL", cls.brevo_api_url),
+            sendgrid_api_key=env.text("SENDGRID_API_KEY"),
+            sendgrid_api_url=_api_url(env, "SENDGRID_API_URL", cls.sendgrid_api_url),
+            brevo_webhook_token=env.text("BREVO_WEBHOOK_TOKEN"),
+            sendgrid_webhook_public_key=_base64(env, "SENDGRID_WEBHOOK_PUBLIC_KEY"),
+        )
+        settings._check_provider()
+        return settings
+
+    def _check_provider(self) -> None:
+        """The chosen provider has what it needs (the others' settings may be missing)."""
+        if self.provider == "smtp":
+            if self.smtp_host is None:
+                raise ConfigError("LUNEO_EMAIL_PROVIDER=smtp needs SMTP_HOST")
+            if (self.smtp_username is None) != (self.smtp_password is None):
+                missing = "SMTP_PASSWORD" if self.smtp_password is None else "SMTP_USERNAME"
+                raise ConfigError(f"SMTP_USERNAME and SMTP_PASSWORD go together: {missing} is not set")
+        elif self.provider == "brevo" and self.brevo_api_key is None:
+            raise ConfigError("LUNEO_EMAIL_PROVIDER=brevo needs BREVO_API_KEY")
+        elif self.provider == "sendgrid" and self.sendgrid_api_key is None:
+            raise ConfigError("LUNEO_EMAIL_PROVIDER=sendgrid needs SENDGRID_API_KEY")
+
+
+def _header_text(env: Environment, name: str, default: str | None) -> str | None:
+    """Text that ends up in an email header: a line break in it would start a header of its own."""
+    value = env.text(name, default)
+    if value is not None and any(c in value for c in "\r\n\0"):
+        raise ConfigError(f"{name} must be a single line")
+    return value
+
+
+def _address(env: Environment, name: str, default: str | None) -> str | None:
+    value = _header_text(env, name, default)
+    if value is None:
+        return None
+    value = value.strip()
+    local, at, domain = value.rpartition("@")
+    if not at or not local or not domain or any(c.isspace() or c in "<>," for c in value):
+        raise ConfigError(f"{name} must be a bare email address such as no-reply@example.com, got {value!r}")
+    return value
+
+
+def _api_url(env: Environment, name: str, default: str) -> str:
+    value = (env.text(name, default) or default).strip().rstrip("/")
+    if not value.startswith(("https://", "http://")):
+        raise ConfigError(f"{name} must be an http(s):// URL, got {value!r}")
+    return value
+
+
+def _base64(env: Environment, name: str) -> str | None:
+    value = env.text(name)
+    if value is None:
+        return None
+    value = "".join(value.split())
+    try:
+        base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raise ConfigError(f"{name} must be the base64 key the provider shows") from None
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything a command or a worker needs to know before it touches the database."""
@@ -222,6 +363,7 @@ class Settings:
     pool: PoolSettings = field(default_factory=PoolSettings)
     supabase: SupabaseSettings = field(default_factory=SupabaseSettings)
     workers: WorkerSettings = field(default_factory=WorkerSettings)
+    emails: EmailSettings = field(default_factory=EmailSettings)
 
     @property
     def embedded_dir(self) -> Path:
@@ -254,4 +396,5 @@ def load_settings(project_dir: Path | str | None = None, database_url: str | Non
         pool=PoolSettings.from_env(env),
         supabase=SupabaseSettings.from_env(env),
         workers=WorkerSettings.from_env(env),
+        emails=EmailSettings.from_env(env),
     )

@@ -10,12 +10,34 @@ import pytest
 from luneo.core import db
 from luneo.core.errors import ConfigError, UsageError
 from luneo.core.settings import (
+    EmailSettings,
+    Environment,
     MigrationSettings,
     PoolSettings,
     SupabaseSettings,
     WorkerSettings,
     duration_seconds,
     load_settings,
+)
+
+EMAIL_VARIABLES = (
+    "LUNEO_EMAIL_PROVIDER",
+    "LUNEO_EMAIL_FROM",
+    "LUNEO_EMAIL_FROM_NAME",
+    "LUNEO_EMAIL_REPLY_TO",
+    "LUNEO_EMAIL_TIMEOUT",
+    "SMTP_HOST",
+    "SMTP_PORT",
+    "SMTP_USERNAME",
+    "SMTP_PASSWORD",
+    "SMTP_TLS",
+    "SMTP_TIMEOUT",
+    "BREVO_API_KEY",
+    "BREVO_API_URL",
+    "SENDGRID_API_KEY",
+    "SENDGRID_API_URL",
+    "BREVO_WEBHOOK_TOKEN",
+    "SENDGRID_WEBHOOK_PUBLIC_KEY",
 )
 
 
@@ -43,6 +65,7 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
         "LUNEO_WORKER_PORT",
         "LUNEO_WORKER_LEASE",
         "LUNEO_WEBHOOKS_ALLOW_HTTP_LOOPBACK",
+        *EMAIL_VARIABLES,
     ):
         monkeypatch.delenv(name, raising=False)
 
@@ -211,3 +234,133 @@ def test_bad_worker_settings_are_one_line_errors(
     monkeypatch.setenv(name, value)
     with pytest.raises(ConfigError, match=message):
         load_settings(tmp_path)
+
+
+# --- emails ------------------------------------------------------------------------------------
+
+
+def test_email_settings_default_to_the_console(tmp_path: Path) -> None:
+    assert load_settings(tmp_path).emails == EmailSettings(
+        provider="console",
+        sender="no-reply@localhost",
+        sender_name="Luneo",
+        reply_to=None,
+        http_timeout=10.0,
+        smtp_host=None,
+        smtp_port=587,
+        smtp_username=None,
+        smtp_password=None,
+        smtp_tls="starttls",
+        smtp_timeout=30.0,
+        brevo_api_key=None,
+        brevo_api_url="https://api.brevo.com",
+        sendgrid_api_key=None,
+        sendgrid_api_url="https://api.sendgrid.com",
+        brevo_webhook_token=None,
+        sendgrid_webhook_public_key=None,
+    )
+
+
+def test_smtp_settings_from_the_environment_and_secrets_out_of_repr(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / ".env").write_text("SMTP_PASSWORD=smtp-s3cret\nBREVO_WEBHOOK_TOKEN=hook-s3cret\n")
+    for name, value in {
+        "LUNEO_EMAIL_PROVIDER": "SMTP",
+        "LUNEO_EMAIL_FROM": "hello@luneo.example",
+        "LUNEO_EMAIL_FROM_NAME": "Équipe Luneo",
+        "LUNEO_EMAIL_REPLY_TO": "support@luneo.example",
+        "SMTP_HOST": "smtp.example.net",
+        "SMTP_USERNAME": "luneo",
+        "SMTP_TLS": "tls",
+        "SMTP_TIMEOUT": "12.5",
+        "BREVO_API_KEY": "xkeysib-s3cret",
+        "SENDGRID_API_KEY": "SG.s3cret",
+    }.items():
+        monkeypatch.setenv(name, value)
+    emails = load_settings(tmp_path).emails
+    assert (emails.provider, emails.sender, emails.sender_name) == (
+        "smtp",
+        "hello@luneo.example",
+        "Équipe Luneo",
+    )
+    assert (emails.smtp_host, emails.smtp_port, emails.smtp_tls) == ("smtp.example.net", 465, "tls")
+    assert (emails.smtp_username, emails.smtp_password, emails.smtp_timeout) == ("luneo", "smtp-s3cret", 12.5)
+    assert emails.reply_to == "support@luneo.example"
+    shown = repr(load_settings(tmp_path))
+    for secret in ("smtp-s3cret", "hook-s3cret", "xkeysib-s3cret", "SG.s3cret"):
+        assert secret not in shown
+    monkeypatch.setenv("SMTP_TLS", "none")
+    assert load_settings(tmp_path).emails.smtp_port == 25  # each TLS mode's usual port...
+    monkeypatch.setenv("SMTP_PORT", "2525")
+    assert load_settings(tmp_path).emails.smtp_port == 2525  # ...unless one is set
+
+
+def test_http_provider_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LUNEO_EMAIL_PROVIDER", "sendgrid")
+    monkeypatch.setenv("SENDGRID_API_KEY", "SG.key")
+    monkeypatch.setenv("SENDGRID_API_URL", "https://api.eu.sendgrid.com/")
+    monkeypatch.setenv("LUNEO_EMAIL_TIMEOUT", "3")
+    monkeypatch.setenv(
+        "SENDGRID_WEBHOOK_PUBLIC_KEY", " MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE\n83T4O/n84iotIvIW4mdBgQ== "
+    )
+    emails = load_settings(tmp_path).emails
+    assert (emails.provider, emails.sendgrid_api_key, emails.http_timeout) == ("sendgrid", "SG.key", 3.0)
+    assert emails.sendgrid_api_url == "https://api.eu.sendgrid.com"
+    assert (
+        emails.sendgrid_webhook_public_key == "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE83T4O/n84iotIvIW4mdBgQ=="
+    )
+    monkeypatch.setenv("LUNEO_EMAIL_PROVIDER", "brevo")
+    monkeypatch.setenv("BREVO_API_KEY", "xkeysib-key")
+    assert load_settings(tmp_path).emails.provider == "brevo"
+
+
+@pytest.mark.parametrize(
+    ("variables", "message"),
+    [
+        (
+            {"LUNEO_EMAIL_PROVIDER": "mailgun"},
+            "LUNEO_EMAIL_PROVIDER must be one of console, smtp, brevo, sendgrid",
+        ),
+        ({"LUNEO_EMAIL_PROVIDER": "smtp"}, "LUNEO_EMAIL_PROVIDER=smtp needs SMTP_HOST"),
+        ({"LUNEO_EMAIL_PROVIDER": "brevo"}, "LUNEO_EMAIL_PROVIDER=brevo needs BREVO_API_KEY"),
+        ({"LUNEO_EMAIL_PROVIDER": "sendgrid", "BREVO_API_KEY": "k"}, "sendgrid needs SENDGRID_API_KEY"),
+        (
+            {"LUNEO_EMAIL_PROVIDER": "smtp", "SMTP_HOST": "h", "SMTP_USERNAME": "u"},
+            "SMTP_USERNAME and SMTP_PASSWORD go together: SMTP_PASSWORD is not set",
+        ),
+        (
+            {"LUNEO_EMAIL_PROVIDER": "smtp", "SMTP_HOST": "h", "SMTP_PASSWORD": "p"},
+            "SMTP_USERNAME and SMTP_PASSWORD go together: SMTP_USERNAME is not set",
+        ),
+        ({"SMTP_TLS": "ssl"}, "SMTP_TLS must be one of starttls, tls, none"),
+        ({"SMTP_PORT": "70000"}, "SMTP_PORT must be a port number"),
+        ({"SMTP_PORT": "0"}, "SMTP_PORT must be at least 1"),
+        ({"SMTP_TIMEOUT": "0"}, "SMTP_TIMEOUT must be above 0 seconds"),
+        ({"LUNEO_EMAIL_TIMEOUT": "fast"}, "LUNEO_EMAIL_TIMEOUT must be a number of seconds"),
+        ({"LUNEO_EMAIL_FROM": "Luneo <no-reply@x.example>"}, "LUNEO_EMAIL_FROM must be a bare email address"),
+        ({"LUNEO_EMAIL_FROM": "nobody"}, "LUNEO_EMAIL_FROM must be a bare email address"),
+        ({"LUNEO_EMAIL_REPLY_TO": "a@b.example\r\nBcc: x@y"}, "LUNEO_EMAIL_REPLY_TO must be a single line"),
+        ({"LUNEO_EMAIL_FROM_NAME": "Luneo\nBcc: x@y"}, "LUNEO_EMAIL_FROM_NAME must be a single line"),
+        ({"BREVO_API_URL": "api.brevo.com"}, "BREVO_API_URL must be an http"),
+        (
+            {"SENDGRID_WEBHOOK_PUBLIC_KEY": "not base64!"},
+            "SENDGRID_WEBHOOK_PUBLIC_KEY must be the base64 key",
+        ),
+    ],
+)
+def test_bad_email_settings_are_one_line_errors_naming_the_variable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, variables: dict[str, str], message: str
+) -> None:
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError, match=message):
+        load_settings(tmp_path)
+
+
+def test_only_the_chosen_provider_needs_its_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LUNEO_EMAIL_PROVIDER", "brevo")
+    monkeypatch.setenv("BREVO_API_KEY", "xkeysib-key")
+    emails = load_settings(tmp_path).emails  # no SMTP_HOST, no SENDGRID_API_KEY: not needed
+    assert (emails.smtp_host, emails.sendgrid_api_key) == (None, None)
+    assert EmailSettings.from_env(Environment({})) == EmailSettings()

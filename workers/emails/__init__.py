@@ -1,5 +1,5 @@
-"""Transactional emails: the Jinja2 templates and their rendering (subject, HTML, text).
-
-Rendering only: which email goes to whom, and sending it, belong to the worker that calls
-`luneo.workers.emails.render.render`. The templates and the data each one needs: docs/emails.md.
+"""Transactional emails: the outbox worker (`worker`), the templates and their rendering
+(`render`), the providers that send (`providers`), the messages they send (`message`), and the
+providers' deliverability events with the HTTP routes that receive them (`events`, `routes`).
+docs/emails.md.
 """
