@@ -16,7 +16,7 @@ from luneo.core.errors import ConfigError
 from luneo.workers import registry
 from luneo.workers.runner import Runner
 
-app = typer.Typer(help="Run the background workers (maintenance, webhooks, ...).", no_args_is_help=True)
+app = typer.Typer(help="Run the background workers (maintenance, webhooks, emails).", no_args_is_help=True)
 
 
 @app.command()

@@ -168,6 +168,8 @@ class WorkerSettings:
     lease_seconds: float = 60.0
     """How long a claimed job stays reserved for this process (LUNEO_WORKER_LEASE): past it,
     another process may take the job over."""
+    emails: EmailSettings = field(default_factory=lambda: EmailSettings())
+    """The emails worker: its provider, sender and links (LUNEO_EMAIL_*, docs/emails.md)."""
     webhooks_allow_http_loopback: bool = False
     """Development only: let the webhooks worker deliver over plain HTTP to loopback addresses
     (LUNEO_WEBHOOKS_ALLOW_HTTP_LOOPBACK)."""
@@ -185,6 +187,7 @@ class WorkerSettings:
             host=env.text("LUNEO_WORKER_HOST", cls.host) or cls.host,
             port=port,
             lease_seconds=env.positive("LUNEO_WORKER_LEASE", cls.lease_seconds),
+            emails=EmailSettings.from_env(env),
             webhooks_allow_http_loopback=env.flag(
                 "LUNEO_WEBHOOKS_ALLOW_HTTP_LOOPBACK", cls.webhooks_allow_http_loopback
             ),
@@ -264,6 +267,12 @@ class EmailSettings:
     sendgrid_webhook_public_key: str | None = None
     """SENDGRID_WEBHOOK_PUBLIC_KEY: the base64 verification key SendGrid shows once its Signed
     Event Webhook is enabled (a public key: not a secret)."""
+    app_url: str = "http://localhost:3000"
+    """LUNEO_APP_URL: the frontend's origin; links in emails point there."""
+    public_url: str | None = None
+    """LUNEO_PUBLIC_URL: the public origin of `luneo worker run`'s HTTP endpoint, where unsubscribe
+    links point and the providers' event webhooks are set up; default
+    `http://<LUNEO_WORKER_HOST>:<LUNEO_WORKER_PORT>`."""
 
     @classmethod
     def from_env(cls, env: Environment) -> EmailSettings:
@@ -296,6 +305,8 @@ class EmailSettings:
             sendgrid_api_url=_api_url(env, "SENDGRID_API_URL", cls.sendgrid_api_url),
             brevo_webhook_token=env.text("BREVO_WEBHOOK_TOKEN"),
             sendgrid_webhook_public_key=_base64(env, "SENDGRID_WEBHOOK_PUBLIC_KEY"),
+            app_url=_api_url(env, "LUNEO_APP_URL", cls.app_url),
+            public_url=_api_url(env, "LUNEO_PUBLIC_URL", "") if env.text("LUNEO_PUBLIC_URL") else None,
         )
         settings._check_provider()
         return settings
@@ -363,7 +374,6 @@ class Settings:
     pool: PoolSettings = field(default_factory=PoolSettings)
     supabase: SupabaseSettings = field(default_factory=SupabaseSettings)
     workers: WorkerSettings = field(default_factory=WorkerSettings)
-    emails: EmailSettings = field(default_factory=EmailSettings)
 
     @property
     def embedded_dir(self) -> Path:
@@ -396,5 +406,4 @@ def load_settings(project_dir: Path | str | None = None, database_url: str | Non
         pool=PoolSettings.from_env(env),
         supabase=SupabaseSettings.from_env(env),
         workers=WorkerSettings.from_env(env),
-        emails=EmailSettings.from_env(env),
     )

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from luneo.core.errors import UsageError
 from luneo.workers.base import Worker
+from luneo.workers.emails.worker import EmailsWorker
 from luneo.workers.maintenance import Maintenance
 from luneo.workers.webhooks.worker import WebhooksWorker
 
 WORKERS: dict[str, type[Worker]] = {
     Maintenance.name: Maintenance,
     WebhooksWorker.name: WebhooksWorker,
+    EmailsWorker.name: EmailsWorker,
 }
 """Name -> worker class, in the order they start. A new worker adds one line."""
 

@@ -240,7 +240,7 @@ def test_bad_worker_settings_are_one_line_errors(
 
 
 def test_email_settings_default_to_the_console(tmp_path: Path) -> None:
-    assert load_settings(tmp_path).emails == EmailSettings(
+    assert load_settings(tmp_path).workers.emails == EmailSettings(
         provider="console",
         sender="no-reply@localhost",
         sender_name="Luneo",
@@ -278,7 +278,7 @@ def test_smtp_settings_from_the_environment_and_secrets_out_of_repr(
         "SENDGRID_API_KEY": "SG.s3cret",
     }.items():
         monkeypatch.setenv(name, value)
-    emails = load_settings(tmp_path).emails
+    emails = load_settings(tmp_path).workers.emails
     assert (emails.provider, emails.sender, emails.sender_name) == (
         "smtp",
         "hello@luneo.example",
@@ -291,9 +291,9 @@ def test_smtp_settings_from_the_environment_and_secrets_out_of_repr(
     for secret in ("smtp-s3cret", "hook-s3cret", "xkeysib-s3cret", "SG.s3cret"):
         assert secret not in shown
     monkeypatch.setenv("SMTP_TLS", "none")
-    assert load_settings(tmp_path).emails.smtp_port == 25  # each TLS mode's usual port...
+    assert load_settings(tmp_path).workers.emails.smtp_port == 25  # each TLS mode's usual port...
     monkeypatch.setenv("SMTP_PORT", "2525")
-    assert load_settings(tmp_path).emails.smtp_port == 2525  # ...unless one is set
+    assert load_settings(tmp_path).workers.emails.smtp_port == 2525  # ...unless one is set
 
 
 def test_http_provider_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -304,7 +304,7 @@ def test_http_provider_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setenv(
         "SENDGRID_WEBHOOK_PUBLIC_KEY", " MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE\n83T4O/n84iotIvIW4mdBgQ== "
     )
-    emails = load_settings(tmp_path).emails
+    emails = load_settings(tmp_path).workers.emails
     assert (emails.provider, emails.sendgrid_api_key, emails.http_timeout) == ("sendgrid", "SG.key", 3.0)
     assert emails.sendgrid_api_url == "https://api.eu.sendgrid.com"
     assert (
@@ -312,7 +312,7 @@ def test_http_provider_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     )
     monkeypatch.setenv("LUNEO_EMAIL_PROVIDER", "brevo")
     monkeypatch.setenv("BREVO_API_KEY", "xkeysib-key")
-    assert load_settings(tmp_path).emails.provider == "brevo"
+    assert load_settings(tmp_path).workers.emails.provider == "brevo"
 
 
 @pytest.mark.parametrize(
@@ -361,6 +361,6 @@ def test_bad_email_settings_are_one_line_errors_naming_the_variable(
 def test_only_the_chosen_provider_needs_its_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LUNEO_EMAIL_PROVIDER", "brevo")
     monkeypatch.setenv("BREVO_API_KEY", "xkeysib-key")
-    emails = load_settings(tmp_path).emails  # no SMTP_HOST, no SENDGRID_API_KEY: not needed
+    emails = load_settings(tmp_path).workers.emails  # no SMTP_HOST, no SENDGRID_API_KEY: not needed
     assert (emails.smtp_host, emails.sendgrid_api_key) == (None, None)
     assert EmailSettings.from_env(Environment({})) == EmailSettings()

@@ -138,13 +138,16 @@ def make_routes(pool: Pool, settings: EmailSettings) -> Sequence[BaseRoute]:
                         continue
                     added = await conn.scalar(
                         QUERIES["suppress"],
-                        {"email": event.email, "reason": reason, "provider": provider, "detail": event.detail},
+                        {
+                            "email": event.email,
+                            "reason": reason,
+                            "provider": provider,
+                            "detail": event.detail,
+                        },
                     )
                     suppressed += bool(added)
             if suppressed:
-                log.info(
-                    "%s: %s address(es) suppressed", provider, suppressed, extra={"worker": "emails"}
-                )
+                log.info("%s: %s address(es) suppressed", provider, suppressed, extra={"worker": "emails"})
             return JSONResponse({"received": len(events), "suppressed": suppressed})
 
         return Route(f"/emails/events/{provider}", receive, methods=["POST"])
@@ -166,7 +169,12 @@ def make_routes(pool: Pool, settings: EmailSettings) -> Sequence[BaseRoute]:
         Route("/emails/unsubscribe", unsubscribe_page, methods=["GET"]),
         Route("/emails/unsubscribe", unsubscribe, methods=["POST"]),
         events_route(
-            "sendgrid", lambda: settings.sendgrid_webhook_public_key is not None, verify_sendgrid_call, parse_sendgrid
+            "sendgrid",
+            lambda: settings.sendgrid_webhook_public_key is not None,
+            verify_sendgrid_call,
+            parse_sendgrid,
         ),
-        events_route("brevo", lambda: settings.brevo_webhook_token is not None, verify_brevo_call, parse_brevo),
+        events_route(
+            "brevo", lambda: settings.brevo_webhook_token is not None, verify_brevo_call, parse_brevo
+        ),
     ]

@@ -51,10 +51,12 @@ def message_id(email_id: uuid.UUID, sender: str) -> str:
     return f"<{email_id}@{sender.rpartition('@')[2] or 'localhost'}>"
 
 
-def compose(context: Mapping[str, Any], settings: EmailSettings) -> tuple[dict[str, Any], dict[str, str]]:
+def compose(
+    context: Mapping[str, Any], app_url: str, unsubscribe_url: str
+) -> tuple[dict[str, Any], dict[str, str]]:
     """The template's data with absolute links, and the extra headers, from a claim's context."""
     data = dict(context["data"])
-    app = settings.app_url.rstrip("/")
+    app = app_url.rstrip("/")
     for key, path in context.get("paths", {}).items():
         data[key] = app + path
     secrets = context.get("secrets", {})
@@ -63,7 +65,7 @@ def compose(context: Mapping[str, Any], settings: EmailSettings) -> tuple[dict[s
     headers: dict[str, str] = {}
     data["unsubscribe_url"] = None
     if "unsubscribe_token" in secrets:
-        url = f"{settings.unsubscribe_url}?token={quote(secrets['unsubscribe_token'])}"
+        url = f"{unsubscribe_url}?token={quote(secrets['unsubscribe_token'])}"
         data["unsubscribe_url"] = url
         headers["List-Unsubscribe"] = f"<{url}>"
         headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"  # RFC 8058
@@ -77,10 +79,13 @@ class EmailsWorker(Worker):
     def __init__(self) -> None:
         self.provider: EmailProvider | None = None
         self.settings: EmailSettings | None = None
+        self.unsubscribe_url = UNSUBSCRIBE_PATH
         self.in_flight: set[asyncio.Task[None]] = set()
 
     async def start(self, ctx: Context) -> None:
         self.settings = ctx.settings.emails
+        public = self.settings.public_url or f"http://{ctx.settings.host}:{ctx.settings.port}"
+        self.unsubscribe_url = public.rstrip("/") + UNSUBSCRIBE_PATH
         self.provider = make_provider(self.settings)
 
     def routes(self, ctx: Context) -> Sequence[BaseRoute]:
@@ -119,7 +124,7 @@ class EmailsWorker(Worker):
         started = time.perf_counter()
         outcome, provider_message_id, error, retry_after = "permanent", None, None, None
         try:
-            data, headers = compose(context, self.settings)
+            data, headers = compose(context, self.settings.app_url, self.unsubscribe_url)
             rendered = render(template, locale, data)
             message = EmailMessage(
                 sender=Address(self.settings.sender, self.settings.sender_name),

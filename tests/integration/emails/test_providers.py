@@ -5,8 +5,6 @@ how each answer maps to a transient or a permanent failure). No database."""
 from __future__ import annotations
 
 import asyncio
-import email
-import email.policy
 import io
 import ipaddress
 import json
@@ -17,7 +15,6 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from email.message import EmailMessage as MimeMessage
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +42,7 @@ from luneo.workers.emails.providers.brevo import BrevoProvider, brevo_idempotenc
 from luneo.workers.emails.providers.console import ConsoleProvider
 from luneo.workers.emails.providers.sendgrid import SendGridProvider
 from luneo.workers.emails.providers.smtp import SmtpProvider
+from tests.support.smtp import Mailbox, free_port
 
 UNSUBSCRIBE_URL = "https://app.luneo.example/emails/unsubscribe?token=" + "t0k3n" * 20  # longer than a line
 MESSAGE = EmailMessage(
@@ -64,12 +62,6 @@ MESSAGE = EmailMessage(
 )
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(autouse=True)
 async def settle() -> AsyncIterator[None]:
     """After each test, a few turns of its event loop before pytest-asyncio closes it: closing a
@@ -81,40 +73,6 @@ async def settle() -> AsyncIterator[None]:
 
 
 # --- SMTP -----------------------------------------------------------------------------------
-
-
-@dataclass
-class Received:
-    mail_from: str
-    rcpt_tos: list[str]
-    content: bytes
-
-    def parsed(self) -> MimeMessage:
-        message = email.message_from_bytes(self.content, policy=email.policy.default)
-        assert isinstance(message, MimeMessage)
-        return message
-
-
-class Mailbox:
-    """An aiosmtpd handler: keeps every message it accepts; answers RCPT and DATA as told."""
-
-    def __init__(self) -> None:
-        self.received: list[Received] = []
-        self.rcpt_reply: str | None = None
-        self.data_replies: list[str] = []
-        """Answers to the next DATA commands, in order (the message is then not kept)."""
-
-    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
-        if self.rcpt_reply is not None:
-            return self.rcpt_reply
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        if self.data_replies:
-            return self.data_replies.pop(0)
-        self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content))
-        return "250 Message accepted for delivery"
 
 
 @pytest.fixture
