@@ -21,6 +21,8 @@ from typing import Any
 import httpx
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
 
 from luneo.core.settings import EmailSettings
 from luneo.workers.emails.worker import EmailsWorker
@@ -305,3 +307,42 @@ async def test_an_unconfigured_provider_webhook_answers_404(db_url: str) -> None
         async with running(runner), httpx.AsyncClient(base_url=f"http://127.0.0.1:{runner.port}") as client:
             assert (await client.post("/emails/events/sendgrid", content=b"[]")).status_code == 404
             assert (await client.post("/emails/events/brevo", content=b"[]")).status_code == 404
+
+
+async def test_every_attempt_of_one_email_carries_the_same_brevo_idempotency_key(
+    db_url: str, httpserver: HTTPServer
+) -> None:
+    """What makes a resend after a crash harmless with Brevo: the key and our Message-ID are the
+    same on every attempt, so Brevo drops the copy it already took."""
+    sql(db_url, "delete from private.email_outbox")
+    received: list[dict] = []
+    answers = iter([Response(status=500), Response('{"messageId": "<brevo-1@smtp-relay>"}', 201)])
+
+    def handler(request: Request) -> Response:
+        received.append(json.loads(request.get_data()))
+        return next(answers)
+
+    httpserver.expect_request("/v3/smtp/email", method="POST").respond_with_handler(handler)
+    address, key = welcome(db_url)
+    brevo = replace(
+        EmailSettings(),
+        provider="brevo",
+        brevo_api_key="xkeysib-test",
+        brevo_api_url=httpserver.url_for("").rstrip("/"),
+        sender="no-reply@luneo.example",
+        app_url=APP,
+    )
+    async with running(runner_for(db_url, brevo)):
+        await wait_for(lambda: job(db_url, key)[2] is not None)
+        sql(
+            db_url,
+            "update private.email_outbox set next_attempt_at = now() where idempotency_key = %s",
+            [key],
+        )
+        sql(db_url, "select pg_notify('luneo_emails', '')")
+        await wait_for(lambda: job(db_url, key)[0] == "sent")
+    assert len(received) == 2
+    assert received[0]["to"] == [{"email": address, "name": "Ada Lovelace"}]
+    assert received[0]["headers"]["idempotencyKey"] == received[1]["headers"]["idempotencyKey"]
+    assert received[0]["headers"]["X-Mailin-custom"] == received[1]["headers"]["X-Mailin-custom"]
+    assert job(db_url, key)[3:] == ("brevo", "<brevo-1@smtp-relay>")
