@@ -94,7 +94,10 @@ def test_only_an_unknown_worker_exits_2_naming_the_known_ones(tmp_path: Path) ->
     (tmp_path / "supabase").mkdir()
     result = luneo("worker", "run", "--only", "maintenance,nosuch", cwd=tmp_path)
     assert result.returncode == 2
-    assert result.stderr.strip() == "error: unknown worker(s): nosuch; known workers: maintenance, webhooks, emails"
+    assert (
+        result.stderr.strip()
+        == "error: unknown worker(s): nosuch; known workers: maintenance, webhooks, emails"
+    )
 
 
 def test_a_transaction_pooler_url_is_refused(tmp_path: Path) -> None:
