@@ -74,6 +74,24 @@ comment on function private.email_locale(text) is
 
 revoke execute on function private.email_locale(text) from public, anon, authenticated;
 
+-- == uuid_or_null ================================================================================
+
+create or replace function private.uuid_or_null(value text)
+returns uuid
+language sql
+immutable
+parallel safe
+set search_path = ''
+as $$
+    -- an id read from an event's payload: the fan-out must never fail the change that emitted it
+    select case when uuid_or_null.value ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+        then uuid_or_null.value::uuid end
+$$;
+
+comment on function private.uuid_or_null(text) is 'The text as a uuid, or null when it is not one.';
+
+revoke execute on function private.uuid_or_null(text) from public, anon, authenticated;
+
 -- == notify_users: one kind, to a set of users, on the channels each wants =======================
 
 create or replace function private.notify_users(
@@ -176,10 +194,10 @@ begin
     case
         when new.type in ('member.joined', 'member.removed') then
             subject := new.data -> 'member';
-            name := private.user_display_name((subject ->> 'user_id')::uuid);
+            name := private.user_display_name(private.uuid_or_null(subject ->> 'user_id'));
             audience := array(
                 select m from private.members_with(new.organization_id, 'members.manage') as m
-                where m is distinct from (subject ->> 'user_id')::uuid
+                where m is distinct from private.uuid_or_null(subject ->> 'user_id')
             );
             if new.type = 'member.joined' then
                 perform private.notify_users(
@@ -199,14 +217,14 @@ begin
         when new.type = 'member.role_changed' then
             subject := new.data -> 'member';
             perform private.notify_users(
-                new.type, array[(subject ->> 'user_id')::uuid], new.organization_id, new.id, 'info',
+                new.type, array[private.uuid_or_null(subject ->> 'user_id')], new.organization_id, new.id, 'info',
                 'Your role changed', format('Your role in %s is now %s.', org_name, subject ->> 'role'),
                 'Votre rôle a changé', format('Votre rôle dans %s est désormais %s.', org_name, subject ->> 'role'),
                 '/settings/members', jsonb_build_object('role', subject -> 'role')
             );
         when new.type = 'member.invited' then
             subject := new.data -> 'invitation';
-            perform private.enqueue_invitation_email((subject ->> 'id')::uuid, new.id::text);
+            perform private.enqueue_invitation_email(private.uuid_or_null(subject ->> 'id'), new.id::text);
         when new.type in ('order.created', 'order.paid', 'order.cancelled', 'order.refunded') then
             subject := new.data -> 'order';
             audience := array(select private.members_with(new.organization_id, 'orders.manage'));
@@ -246,12 +264,12 @@ begin
                 '/orders/' || (subject ->> 'id'), jsonb_build_object('order_id', subject -> 'id')
             );
             if new.type = 'order.created' then
-                perform private.enqueue_order_email('order_confirmation', 'order.created', (subject ->> 'id')::uuid);
+                perform private.enqueue_order_email('order_confirmation', 'order.created', private.uuid_or_null(subject ->> 'id'));
             end if;
         when new.type = 'order.status_changed' then
             subject := new.data -> 'order';
             if subject ->> 'status' = 'shipped' and new.data ->> 'previous_status' <> 'shipped' then
-                perform private.enqueue_order_email('order_shipped', 'order.shipped', (subject ->> 'id')::uuid);
+                perform private.enqueue_order_email('order_shipped', 'order.shipped', private.uuid_or_null(subject ->> 'id'));
             end if;
         when new.type = 'product.low_stock' then
             subject := new.data -> 'product';
