@@ -69,9 +69,9 @@ def test_run_serves_health_and_stops_on_sigterm(db_url: str) -> None:
             assert health.status_code == 200, health.text
             body = health.json()
             assert body["status"] == "ok"
-            assert list(body["workers"]) == ["maintenance", "webhooks"]
+            assert list(body["workers"]) == ["maintenance", "webhooks", "emails"]
             (row,) = superuser(db_url, "select worker_id, workers from private.worker_heartbeats")
-            assert row == {"worker_id": body["worker_id"], "workers": ["maintenance", "webhooks"]}
+            assert row == {"worker_id": body["worker_id"], "workers": ["maintenance", "webhooks", "emails"]}
             assert "luneo_worker_up 1.0" in httpx.get(f"{base}/metrics", timeout=10).text.splitlines()
 
             process.send_signal(signal.SIGTERM)

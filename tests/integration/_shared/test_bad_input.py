@@ -217,6 +217,12 @@ class World:
         (self.delivery,) = superuser(
             team.url, "select id from public.webhook_deliveries where event_id = %s", [event["id"]]
         )
+        # the owner was told of each member joining
+        (self.notification,) = superuser(
+            team.url,
+            "select id from public.notifications where user_id = %s order by created_at limit 1",
+            [team.people["owner"].id],
+        )
         superuser(
             team.url,
             "insert into public.discount_codes (organization_id, code, kind, percent_bp) values (%s, 'WELCOME', 'percent', 1000)",
@@ -264,6 +270,7 @@ class World:
             "rotate_webhook_secret": lambda: {"endpoint_id": self.endpoint["id"], "overlap_seconds": 60},
             "send_test_webhook": lambda: {"endpoint_id": self.endpoint["id"]},
             "replay_webhook_delivery": lambda: {"delivery_id": self.delivery["id"]},
+            "mark_notification_read": lambda: {"notification_id": self.notification["id"]},
             "get_ar_experience": lambda: {"slug": self.ar_experience["slug"]},
             "record_ar_view": lambda: {"slug": self.ar_experience["slug"], "session_seconds": 30},
             "restore_design_version": lambda: {"design_id": self.design["id"], "version": 1},
