@@ -173,6 +173,10 @@ class WorkerSettings:
     webhooks_allow_http_loopback: bool = False
     """Development only: let the webhooks worker deliver over plain HTTP to loopback addresses
     (LUNEO_WEBHOOKS_ALLOW_HTTP_LOOPBACK)."""
+    stripe: StripeSettings = field(default_factory=lambda: StripeSettings())
+    """The stripe worker: the webhook receiver's secrets, the API key (STRIPE_*, docs/billing.md)."""
+    supabase: SupabaseSettings = field(default_factory=lambda: SupabaseSettings())
+    """Where the billing endpoints check callers' JWTs (SUPABASE_URL, SUPABASE_ANON_KEY)."""
 
     @classmethod
     def from_env(cls, env: Environment) -> WorkerSettings:
@@ -191,6 +195,8 @@ class WorkerSettings:
             webhooks_allow_http_loopback=env.flag(
                 "LUNEO_WEBHOOKS_ALLOW_HTTP_LOOPBACK", cls.webhooks_allow_http_loopback
             ),
+            stripe=StripeSettings.from_env(env),
+            supabase=SupabaseSettings.from_env(env),
         )
 
 
@@ -213,6 +219,32 @@ class SupabaseSettings:
             api_url=env.text("SUPABASE_URL") or env.text("NEXT_PUBLIC_SUPABASE_URL"),
             anon_key=env.text("SUPABASE_ANON_KEY") or env.text("NEXT_PUBLIC_SUPABASE_ANON_KEY"),
             service_role_key=env.text("SUPABASE_SERVICE_ROLE_KEY"),
+        )
+
+
+@dataclass(frozen=True)
+class StripeSettings:
+    """Stripe billing (docs/billing.md): the webhook receiver and the Checkout and Billing Portal
+    endpoints."""
+
+    webhook_secrets: tuple[str, ...] = field(default=(), repr=False)
+    """STRIPE_WEBHOOK_SECRET: the endpoint's signing secret (`whsec_...`); during a rotation,
+    several separated by commas, any of which may sign. Unset: the receiver answers 404."""
+    secret_key: str | None = field(default=None, repr=False)
+    """STRIPE_SECRET_KEY: the API key the Checkout and Billing Portal endpoints call Stripe with."""
+    api_base: str = "https://api.stripe.com"
+    """STRIPE_API_BASE: Stripe's API origin (tests point it at a loopback server)."""
+    tolerance: int = 300
+    """STRIPE_WEBHOOK_TOLERANCE: seconds a signature's timestamp may be old (replay protection)."""
+
+    @classmethod
+    def from_env(cls, env: Environment) -> StripeSettings:
+        secrets = tuple(s.strip() for s in (env.text("STRIPE_WEBHOOK_SECRET") or "").split(",") if s.strip())
+        return cls(
+            webhook_secrets=secrets,
+            secret_key=env.text("STRIPE_SECRET_KEY"),
+            api_base=_api_url(env, "STRIPE_API_BASE", cls.api_base),
+            tolerance=env.integer("STRIPE_WEBHOOK_TOLERANCE", cls.tolerance, minimum=1),
         )
 
 

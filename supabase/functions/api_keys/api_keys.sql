@@ -128,6 +128,7 @@ declare
     key public.api_keys;
     this_hour timestamptz := date_trunc('hour', pg_catalog.now());
     calls integer;
+    allowed integer;
 begin
     if secret is null then
         return;
@@ -160,9 +161,13 @@ begin
         update public.api_keys as k set last_used_at = pg_catalog.now()
         where k.id = key.id and (k.last_used_at is null or k.last_used_at < pg_catalog.now() - interval '1 minute');
     end if;
-    if calls > key.rate_limit then
+    -- the key's own limit, within the plan's
+    select least(key.rate_limit, p.api_calls_per_hour) into allowed
+    from public.organizations as o inner join public.plans as p on p.id = o.plan
+    where o.id = key.organization_id;
+    if calls > coalesce(allowed, key.rate_limit) then
         raise exception using errcode = 'PT429', message = 'API key rate limit exceeded',
-            detail = format('%s calls per hour allowed', key.rate_limit),
+            detail = format('%s calls per hour allowed', coalesce(allowed, key.rate_limit)),
             hint = format('Retry after %s.', this_hour + interval '1 hour');
     end if;
 
@@ -174,7 +179,8 @@ $$;
 
 comment on function private.check_api_key() is
 'Part of the PostgREST db-pre-request (private.check_request): with an x-api-key header, answers '
-'401 (unknown, revoked, expired key) or 429 (over rate_limit this hour), counts the call, and '
+'401 (unknown, revoked, expired key) or 429 (over rate_limit this hour, or the plan''s api_calls_per_hour if '
+'lower), counts the call, and '
 'exposes the key as luneo.api_key_id, luneo.organization_id and luneo.api_key_scopes. Read-only '
 'requests notify luneo_api_key_usage instead of writing.';
 

@@ -326,6 +326,37 @@ begin
                     'disabled_at', to_jsonb(new.created_at)
                 )
             );
+        when new.type = 'billing.payment_failed' then
+            subject := new.data -> 'invoice';
+            perform private.notify_users(
+                new.type, array(select private.members_with(new.organization_id, 'billing.read')),
+                new.organization_id, new.id, 'error',
+                'Payment failed',
+                format('The payment of invoice %s failed.', subject ->> 'number'),
+                'Échec du paiement',
+                format('Le paiement de la facture %s a échoué.', subject ->> 'number'),
+                '/settings/billing', jsonb_build_object('invoice_id', subject -> 'id'),
+                jsonb_build_object(
+                    'amount', subject -> 'amount_due',
+                    'currency', subject -> 'currency',
+                    'description', subject -> 'number',
+                    'reason', new.data -> 'reason'
+                )
+            );
+        when new.type = 'billing.trial_ending' then
+            subject := new.data -> 'subscription';
+            perform private.notify_users(
+                new.type, array(select private.members_with(new.organization_id, 'billing.read')),
+                new.organization_id, new.id, 'warning',
+                'Trial ending soon',
+                format('The trial of the %s plan ends on %s.', coalesce(subject ->> 'plan_name', 'current'),
+                    to_char((subject ->> 'trial_end')::timestamptz at time zone 'UTC', 'YYYY-MM-DD')),
+                'Fin de l''essai proche',
+                format('L''essai de l''offre %s se termine le %s.', coalesce(subject ->> 'plan_name', 'actuelle'),
+                    to_char((subject ->> 'trial_end')::timestamptz at time zone 'UTC', 'DD/MM/YYYY')),
+                '/settings/billing', jsonb_build_object('stripe_subscription_id', subject -> 'stripe_subscription_id'),
+                jsonb_build_object('plan_name', subject -> 'plan_name', 'trial_ends_at', subject -> 'trial_end')
+            );
         else
             null;  -- design.*, webhook.test: no notification
     end case;

@@ -1,0 +1,6 @@
+-- Policies on public.subscriptions. Declarative: `luneo db apply` drops every policy on the table, then runs this file.
+-- Grants (in the migrations) already refuse anon and every write: billing (the service role) writes.
+
+create policy "billing readers can read their organisation's subscriptions"
+on public.subscriptions for select to authenticated
+using (organization_id = any((select private.organizations_with('billing.read'))::uuid[]));
