@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from luneo.cli import db, dev, emails, embedded, gen, status, webhooks, worker
+from luneo.cli import db, dev, emails, embedded, gen, status, stripe, webhooks, worker
 from luneo.cli.output import fail, install_logging, state
 
 app = typer.Typer(
@@ -30,6 +30,7 @@ app.add_typer(gen.app, name="gen")
 app.add_typer(worker.app, name="worker")
 app.add_typer(webhooks.app, name="webhooks")
 app.add_typer(emails.app, name="emails")
+app.add_typer(stripe.app, name="stripe")
 app.command("dev")(dev.dev)
 app.command("status")(status.status)
 

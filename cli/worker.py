@@ -16,7 +16,9 @@ from luneo.core.errors import ConfigError
 from luneo.workers import registry
 from luneo.workers.runner import Runner
 
-app = typer.Typer(help="Run the background workers (maintenance, webhooks, emails).", no_args_is_help=True)
+app = typer.Typer(
+    help="Run the background workers (maintenance, webhooks, emails, stripe).", no_args_is_help=True
+)
 
 
 @app.command()
@@ -54,6 +56,18 @@ def run(
 ) -> None:
     """Run the workers until SIGTERM or SIGINT: in-flight work finishes (or its leases are
     released), then exit 0. Logs are logfmt lines on stderr."""
+    run_workers(only, concurrency=concurrency, port=port, db_url=db_url, directory=directory)
+
+
+def run_workers(
+    only: str | None,
+    *,
+    concurrency: int | None = None,
+    port: int | None = None,
+    db_url: str | None = None,
+    directory: str | None = None,
+) -> None:
+    """`luneo worker run`, and the commands that run some workers alone (`luneo stripe serve`)."""
     workers = registry.select(only)  # an unknown name is a usage error before anything connects
     settings = settings_for(directory, db_url)
     worker_settings = settings.workers

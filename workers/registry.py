@@ -6,12 +6,14 @@ from luneo.core.errors import UsageError
 from luneo.workers.base import Worker
 from luneo.workers.emails.worker import EmailsWorker
 from luneo.workers.maintenance import Maintenance
+from luneo.workers.stripe.worker import StripeWorker
 from luneo.workers.webhooks.worker import WebhooksWorker
 
 WORKERS: dict[str, type[Worker]] = {
     Maintenance.name: Maintenance,
     WebhooksWorker.name: WebhooksWorker,
     EmailsWorker.name: EmailsWorker,
+    StripeWorker.name: StripeWorker,
 }
 """Name -> worker class, in the order they start. A new worker adds one line."""
 

@@ -23,7 +23,7 @@
 
 create table private.stripe_events (
     id text primary key check (id ~ '^evt_[A-Za-z0-9_]{1,250}$'),
-    type text not null check (type ~ '^[a-z_.]{1,100}$'),
+    type text not null check (type ~ '^[a-z0-9_.]{1,100}$'),
     -- data.object.id: the object the event is about (null for the rare event without one)
     object_id text check (char_length(object_id) <= 255),
     livemode boolean not null,

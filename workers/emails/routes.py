@@ -32,6 +32,7 @@ from luneo.workers.emails.events import (
     verify_brevo,
     verify_sendgrid,
 )
+from luneo.workers.request_body import TooLarge, read_body
 
 log = logging.getLogger(__name__)
 QUERIES = Queries.load("luneo.workers.emails")
@@ -40,23 +41,6 @@ MAX_BODY = 1_048_576
 SUPPRESSING = {"hard_bounce": "hard_bounce", "complaint": "complaint"}
 """Deliverability events that suppress the address, and the reason recorded."""
 UNKNOWN_LINK = "LU303"
-
-
-class TooLarge(Exception):
-    pass
-
-
-async def read_body(request: Request) -> bytes:
-    """The raw body, refused past MAX_BODY without reading further."""
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY:
-        raise TooLarge
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_BODY:
-            raise TooLarge
-    return bytes(body)
 
 
 def page(title: str, text: str, status: int = 200, form: str | None = None) -> HTMLResponse:
@@ -118,7 +102,7 @@ def make_routes(pool: Pool, settings: EmailSettings) -> Sequence[BaseRoute]:
             if not configured():
                 return JSONResponse({"error": f"the {provider} event webhook is not configured"}, 404)
             try:
-                body = await read_body(request)
+                body = await read_body(request, MAX_BODY)
             except TooLarge:
                 return JSONResponse({"error": f"body larger than {MAX_BODY} bytes"}, 400)
             try:

@@ -64,16 +64,18 @@ as $$
 declare
     stored boolean;
 begin
-    if jsonb_typeof(event) <> 'object' or jsonb_typeof(event -> 'id') <> 'string'
-        or jsonb_typeof(event -> 'type') <> 'string' or jsonb_typeof(event -> 'created') <> 'number'
-        or jsonb_typeof(event -> 'data' -> 'object') <> 'object' then
+    if jsonb_typeof(event) is distinct from 'object' or jsonb_typeof(event -> 'id') is distinct from 'string'
+        or jsonb_typeof(event -> 'type') is distinct from 'string'
+        or jsonb_typeof(event -> 'created') is distinct from 'number'
+        or jsonb_typeof(event -> 'data' -> 'object') is distinct from 'object' then
         raise exception using errcode = '22023', message = 'not a Stripe event',
             hint = 'An event has an id, a type, created and data.object.';
     end if;
     insert into private.stripe_events (id, type, object_id, livemode, api_version, created_at, payload)
     values (
-        event ->> 'id', event ->> 'type', event -> 'data' -> 'object' ->> 'id',
-        coalesce((event ->> 'livemode')::boolean, false), event ->> 'api_version',
+        event ->> 'id', event ->> 'type',
+        case when char_length(event -> 'data' -> 'object' ->> 'id') <= 255 then event -> 'data' -> 'object' ->> 'id' end,
+        coalesce(event -> 'livemode' = 'true', false), left(event ->> 'api_version', 40),
         private.stripe_time(event -> 'created'), event
     )
     on conflict (id) do nothing;
@@ -206,7 +208,7 @@ set search_path = ''
 as $$
 declare
     event private.stripe_events;
-    note text;
+    reason text;
     failure text;
     state text;
     delay interval;
@@ -222,7 +224,7 @@ begin
         return 'skipped';
     end if;
     begin
-        note := private.stripe_dispatch(event, event.applied_at is null);
+        reason := private.stripe_dispatch(event, event.applied_at is null);
     exception when others then
         get stacked diagnostics failure = message_text, state = returned_sqlstate;
         delay := private.stripe_retry_delay(event.attempts + 1);
@@ -236,15 +238,15 @@ begin
         return case when delay is null then 'failed' else 'retry' end;
     end;
     update private.stripe_events as e set
-        status = case when note is null then 'applied' else 'ignored' end,
+        status = case when reason is null then 'applied' else 'ignored' end,
         attempts = e.attempts + 1,
         next_attempt_at = null,
         leased_by = null,
         last_error = null,
-        note = left(apply_stripe_event.note, 1000),
-        applied_at = coalesce(e.applied_at, case when apply_stripe_event.note is null then pg_catalog.now() end)
+        note = left(reason, 1000),
+        applied_at = coalesce(e.applied_at, case when reason is null then pg_catalog.now() end)
     where e.id = event.id;
-    return case when note is null then 'applied' else 'ignored' end;
+    return case when reason is null then 'applied' else 'ignored' end;
 end;
 $$;
 

@@ -37,40 +37,40 @@ as $$
 declare
     product jsonb := event.payload -> 'data' -> 'object';
     metadata jsonb := coalesce(product -> 'metadata', '{}');
-    plan_id text := metadata ->> 'luneo_plan';
-    seats bigint := private.stripe_limit(metadata, 'seats');
-    designs bigint := private.stripe_limit(metadata, 'designs_per_month');
-    storage bigint := private.stripe_limit(metadata, 'storage_bytes');
-    api_calls bigint := private.stripe_limit(metadata, 'api_calls_per_hour');
+    plan_key text := metadata ->> 'luneo_plan';
+    new_seats bigint := private.stripe_limit(metadata, 'seats');
+    new_designs bigint := private.stripe_limit(metadata, 'designs_per_month');
+    new_storage bigint := private.stripe_limit(metadata, 'storage_bytes');
+    new_api_calls bigint := private.stripe_limit(metadata, 'api_calls_per_hour');
 begin
     -- every product is marked (a price's product is known to be someone else's, not "not yet seen")
     if not private.stripe_newest(event) then
         return 'superseded: a newer event of this product was applied';
     end if;
-    if plan_id is null then
+    if plan_key is null then
         return 'not a Luneo plan (no metadata.luneo_plan)';
     end if;
     insert into public.plans as p (
         id, name, description, stripe_product_id, active, seats, designs_per_month, storage_bytes, api_calls_per_hour
     )
     values (
-        plan_id, left(coalesce(product ->> 'name', plan_id), 200), left(product ->> 'description', 2000), product ->> 'id',
+        plan_key, left(coalesce(product ->> 'name', plan_key), 200), left(product ->> 'description', 2000), product ->> 'id',
         coalesce((product ->> 'active')::boolean, true) and event.type <> 'product.deleted',
-        nullif(seats, -1), nullif(designs, -1), nullif(storage, -1), nullif(api_calls, -1)
+        nullif(new_seats, -1), nullif(new_designs, -1), nullif(new_storage, -1), nullif(new_api_calls, -1)
     )
     on conflict (id) do update set
         name = excluded.name,
         description = excluded.description,
         stripe_product_id = excluded.stripe_product_id,
         active = excluded.active,
-        seats = case when seats = -1 then p.seats else excluded.seats end,
-        designs_per_month = case when designs = -1 then p.designs_per_month else excluded.designs_per_month end,
-        storage_bytes = case when storage = -1 then p.storage_bytes else excluded.storage_bytes end,
-        api_calls_per_hour = case when api_calls = -1 then p.api_calls_per_hour else excluded.api_calls_per_hour end,
+        seats = case when new_seats = -1 then p.seats else excluded.seats end,
+        designs_per_month = case when new_designs = -1 then p.designs_per_month else excluded.designs_per_month end,
+        storage_bytes = case when new_storage = -1 then p.storage_bytes else excluded.storage_bytes end,
+        api_calls_per_hour = case when new_api_calls = -1 then p.api_calls_per_hour else excluded.api_calls_per_hour end,
         updated_at = pg_catalog.now();
     -- new limits reach the organisations on the plan
     perform private.sync_organization_plan(s.organization_id)
-    from (select distinct s.organization_id from public.subscriptions as s where s.plan_id = stripe_product.plan_id) as s;
+    from (select distinct s.organization_id from public.subscriptions as s where s.plan_id = plan_key) as s;
     return null;
 end;
 $$;
@@ -134,6 +134,7 @@ returns void
 language plpgsql
 set search_path = ''
 as $$
+#variable_conflict use_variable
 declare
     live public.subscriptions;
     plan public.plans;

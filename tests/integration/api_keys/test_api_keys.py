@@ -313,6 +313,18 @@ def test_read_requests_are_refused_once_the_counter_reaches_the_limit(team: Team
     assert usage(team, api_key["id"]) == 2
 
 
+def test_the_plan_caps_a_key_s_hourly_calls(team: Team, gateway: PostgREST) -> None:
+    team.superuser("update public.plans set api_calls_per_hour = 2 where id = 'free'")
+    api_key, key = create_key(team, rate_limit=1000)
+    team.superuser("select private.record_api_key_usage(%s)", [api_key["id"]])
+    assert with_key(gateway, key).sql(WHO_AM_I)[0]["api_key_id"] == api_key["id"]
+    team.superuser("select private.record_api_key_usage(%s)", [api_key["id"]])
+    error = fails("PT429", with_key(gateway, key).sql, WHO_AM_I)
+    assert "2 calls per hour" in str(error)
+    team.superuser("update public.plans set api_calls_per_hour = null where id = 'free'")  # unlimited
+    assert with_key(gateway, key).sql(WHO_AM_I)[0]["api_key_id"] == api_key["id"]
+
+
 def test_recording_usage_is_for_the_worker_only(team: Team) -> None:
     api_key, _ = create_key(team)
     fails(
