@@ -182,7 +182,7 @@ begin
     -- the first link wins (two Checkouts opened at once); a customer deleted in Stripe is replaced
     insert into public.customers as c (organization_id, stripe_customer_id)
     values (link_stripe_customer.organization_id, link_stripe_customer.stripe_customer_id)
-    on conflict (organization_id) do update set
+    on conflict on constraint customers_pkey do update set
         stripe_customer_id = excluded.stripe_customer_id, deleted_at = null, updated_at = pg_catalog.now()
     where c.deleted_at is not null;
     select c.stripe_customer_id into linked from public.customers as c
