@@ -60,7 +60,9 @@ class EmbeddedServer(uvicorn.Server):
 def bind(host: str, port: int) -> socket.socket:
     """A listening TCP socket on host:port (port 0: any free port); a clear error when taken."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # proto given: asyncio sets TCP_NODELAY on accepted connections only for IPPROTO_TCP sockets,
+    # and without it a keep-alive client waits ~40 ms (Nagle and delayed ACKs) for every answer
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((host, port))

@@ -4,6 +4,9 @@
 -- receive --
 select private.receive_stripe_event(%(event)s::jsonb);
 
+-- wake --
+select pg_notify('luneo_stripe', '');
+
 -- claim --
 select id from private.claim_stripe_events(%(worker_id)s::text, %(max_events)s::integer, %(lease_seconds)s::integer) as id;
 

@@ -7,15 +7,19 @@ event is stored in the inbox (`private.receive_stripe_event`: keyed by event id,
 a no-op) and only then answered 200, so Stripe's retries cover everything before that: a bad
 signature, a stale timestamp, an oversized or malformed body get 400 and nothing is stored; a
 database that cannot be reached gets 503 and Stripe sends the event again. Applying the event is
-the stripe worker's job (luneo.workers.stripe.worker), woken by the insert's notification.
+the stripe worker's job (luneo.workers.stripe.worker), which `Waker` wakes: one `pg_notify` per
+burst of stored events, sent apart from the inserts (a notifying transaction holds a global lock
+through its commit, and would serialise the receivers' commits).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import stripe
 from starlette.requests import Request
@@ -77,11 +81,47 @@ def parse(body: bytes) -> dict[str, object]:
     return event
 
 
+class Waker:
+    """Wakes the stripe workers (every process, through `pg_notify('luneo_stripe')`) after events
+    were stored: at most one notification per `interval`, however many events arrive."""
+
+    def __init__(self, pool: Pool, interval: float = 0.005) -> None:
+        self.pool = pool
+        self.interval = interval
+        self.pending = asyncio.Event()
+        self.task: asyncio.Task[None] | None = None
+
+    def poke(self) -> None:
+        self.pending.set()
+        if self.task is None:
+            self.task = asyncio.create_task(self._run(), name="stripe waker")
+
+    async def _run(self) -> None:
+        while True:
+            await self.pending.wait()
+            self.pending.clear()
+            try:
+                async with self.pool.connection() as conn:
+                    await conn.execute(QUERIES["wake"])
+            except Exception:  # the workers poll as well: a lost wake-up only delays
+                log.warning("could not wake the stripe workers", exc_info=True, extra={"worker": "stripe"})
+            await asyncio.sleep(self.interval)
+
+    async def aclose(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.task
+            self.task = None
+
+
 def error(message: str, status: int) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status)
 
 
-def make_routes(pool: Pool, settings: StripeSettings) -> Sequence[BaseRoute]:
+def make_routes(pool: Pool, settings: StripeSettings, stored: Callable[[], None]) -> Sequence[BaseRoute]:
+    """`stored` is called after each new event is stored (`Waker.poke`)."""
+
     async def receive(request: Request) -> Response:
         if not settings.webhook_secrets:
             return error("the Stripe webhook is not configured (STRIPE_WEBHOOK_SECRET)", 404)
@@ -99,10 +139,12 @@ def make_routes(pool: Pool, settings: StripeSettings) -> Sequence[BaseRoute]:
             return error(f"not a Stripe event: {exc}", 400)
         try:
             async with pool.connection() as conn:
-                stored = await conn.scalar(QUERIES["receive"], {"event": body.decode("utf-8")})
+                is_new = await conn.scalar(QUERIES["receive"], {"event": body.decode("utf-8")})
         except ConnectionFailed as exc:
             log.warning("Stripe event %s not stored: %s", event["id"], exc, extra={"worker": "stripe"})
             return error("the database is unavailable; Stripe will send the event again", 503)
-        return JSONResponse({"received": True, "duplicate": not stored})
+        if is_new:
+            stored()
+        return JSONResponse({"received": True, "duplicate": not is_new})
 
     return [Route(PATH, receive, methods=["POST"])]

@@ -32,11 +32,18 @@ class StripeWorker(Worker):
     batch: ClassVar[int] = 200
     """Events leased by one pass; a pass that took some is followed by another at once."""
 
+    def __init__(self) -> None:
+        self.waker: receiver.Waker | None = None
+        self.billing: sessions.BillingEndpoints | None = None
+
+    async def start(self, ctx: Context) -> None:
+        self.waker = receiver.Waker(ctx.pool)
+        self.billing = sessions.BillingEndpoints(ctx.pool, ctx.settings)
+
     def routes(self, ctx: Context) -> Sequence[BaseRoute]:
-        return [
-            *receiver.make_routes(ctx.pool, ctx.settings.stripe),
-            *sessions.make_routes(ctx.pool, ctx.settings),
-        ]
+        assert self.waker is not None
+        assert self.billing is not None
+        return [*receiver.make_routes(ctx.pool, ctx.settings.stripe, self.waker.poke), *self.billing.routes]
 
     async def run_pass(self, ctx: Context) -> int:
         slots = await take_slots(ctx, most=1)
@@ -82,6 +89,11 @@ class StripeWorker(Worker):
         return len(claimed)
 
     async def stop(self, ctx: Context) -> None:
+        if self.waker is not None:
+            await self.waker.aclose()
+        if self.billing is not None:
+            await self.billing.aclose()
+            self.billing = None
         async with ctx.pool.connection() as conn:
             released = await conn.scalar(QUERIES["release"], {"worker_id": ctx.worker_id})
         if released:

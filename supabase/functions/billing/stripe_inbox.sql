@@ -61,8 +61,6 @@ language plpgsql
 security definer
 set search_path = ''
 as $$
-declare
-    stored boolean;
 begin
     if jsonb_typeof(event) is distinct from 'object' or jsonb_typeof(event -> 'id') is distinct from 'string'
         or jsonb_typeof(event -> 'type') is distinct from 'string'
@@ -79,17 +77,15 @@ begin
         private.stripe_time(event -> 'created'), event
     )
     on conflict (id) do nothing;
-    stored := found;
-    if stored then
-        perform pg_catalog.pg_notify('luneo_stripe', event ->> 'id');
-    end if;
-    return stored;
+    -- no pg_notify here: a notifying transaction holds a global lock through its commit, which
+    -- would serialise every receiver's commits; the receiver wakes the workers itself, batched
+    return found;
 end;
 $$;
 
 comment on function private.receive_stripe_event(jsonb) is
-'Stores a verified Stripe event in the inbox (true), or nothing when its id is already there (false); '
-'wakes the stripe worker. 22023 for JSON that is not an event.';
+'Stores a verified Stripe event in the inbox (true), or nothing when its id is already there (false). '
+'22023 for JSON that is not an event.';
 
 revoke execute on function private.receive_stripe_event(jsonb) from public, anon, authenticated;
 grant execute on function private.receive_stripe_event(jsonb) to service_role;
@@ -213,6 +209,9 @@ declare
     state text;
     delay interval;
 begin
+    -- the outcome is written with the effects, so a commit lost in a crash loses both: the event is
+    -- still pending and applied again. The commit need not wait for the disk.
+    perform pg_catalog.set_config('synchronous_commit', 'off', true);
     select e.* into event from private.stripe_events as e where e.id = apply_stripe_event.event_id for update;
     if not found then
         raise exception using errcode = 'LU400', message = 'unknown Stripe event',

@@ -21,7 +21,6 @@ from tests.support.postgrest import fails
 from tests.support.runner import sql
 from tests.support.team import Team
 
-
 T0 = int(time.time()) + 10_000
 """A time after every event the fixtures make "now": events at T0 and later are the newest."""
 
@@ -192,7 +191,8 @@ def test_a_subscription_before_its_customer_is_retried_then_applied(team: Team) 
     sub = s.event("customer.subscription.created", s.subscription(cus["id"], price))
     assert deliver(team.url, sub) == ["retry"]
     failed = inbox(team.url, sub)
-    assert failed["status"] == "pending" and failed["attempts"] == 1
+    assert failed["status"] == "pending"
+    assert failed["attempts"] == 1
     assert "not linked to an organisation yet" in failed["error"]
     assert sql(
         team.url, "select next_attempt_at > now() from private.stripe_events where id = %s", [sub["id"]]
@@ -267,8 +267,10 @@ def test_invoices_are_kept_as_stripe_last_said_and_a_failed_payment_notifies_bil
     emails = team.superuser(
         "select template, data from private.email_outbox where kind = 'billing.payment_failed' order by recipient"
     )
-    assert {e["template"] for e in emails} == {"payment_failed"} and len(emails) == 2
-    assert emails[0]["data"]["amount"] == 4900 and emails[0]["data"]["description"] == inv["number"]
+    assert {e["template"] for e in emails} == {"payment_failed"}
+    assert len(emails) == 2
+    assert emails[0]["data"]["amount"] == 4900
+    assert emails[0]["data"]["description"] == inv["number"]
     # told once: a replay of the failure, or the same event again, adds nothing
     assert apply(team.url, failed) == "applied"
     assert (
@@ -305,7 +307,8 @@ def test_trial_will_end_notifies_billing_readers_once(team: Team) -> None:
     assert deliver(team.url, evt) == ["applied"]
     assert apply(team.url, evt) == "ignored"  # a replay: already told
     rows = team.superuser("select data from private.email_outbox where kind = 'billing.trial_ending'")
-    assert len(rows) == 2 and rows[0]["data"]["plan_name"] == "Pro"
+    assert len(rows) == 2
+    assert rows[0]["data"]["plan_name"] == "Pro"
     assert rows[0]["data"]["trial_ends_at"].startswith(time.strftime("%Y-%m-%d", time.gmtime(T0 + 3 * 86400)))
 
 

@@ -1,0 +1,274 @@
+"""Stripe webhooks: events received (signature checked, stored) and applied per second, and the
+receive latency, by `luneo stripe serve` on this machine.
+
+Prints JSON, all figures from one run in one database (`luneo_bench_stripe`, created afresh and
+migrated by luneo's own apply, on the embedded server under .luneo/bench unless
+LUNEO_BENCH_DATABASE_URL names another). The server is `luneo stripe serve` in a process of its
+own (the receiver and the stripe worker), fed over loopback HTTP with events built with Stripe's
+object shapes and signed with Stripe's scheme (tests/support/stripe_events.py):
+`--organizations` organisations, each with a linked customer and a subscription to a plan, then a
+stream of what a live account sends: subscription updates (seats, renewals), invoices finalized
+and paid, payment methods attached, unknown types.
+
+  * receive: `--count` events posted with `--concurrency` requests in flight; events per second
+    from the first post to the last 200, and each post's latency (p50, p99, max).
+  * applied: events per second from the first post to the last event applied (the worker applies
+    while the receiver stores); then `--count` events stored at once in one transaction and
+    applied by the worker alone (`apply_only_per_second`).
+  * every event must end applied or ignored, once: `not_applied` (0 expected) and `duplicates`
+    (events stored more than once: 0 expected, every event is posted twice in the receive run's
+    second half, as Stripe's retries do).
+
+Target: at least 1,000 events per second applied.
+
+    .venv/bin/python -m bench.stripe [--count 10000] [--concurrency 32] [--organizations 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from typing import Any
+
+import httpx
+import psycopg
+
+from bench import _common
+from tests.support import stripe_events as s
+
+DATABASE = "luneo_bench_stripe"
+APPLIED_TARGET = 1000
+
+
+def progress(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+class Account:
+    """A Stripe account's worth of organisations, customers and subscriptions, and the events
+    their life makes."""
+
+    def __init__(self, organizations: list[uuid.UUID], seed: int = 7) -> None:
+        self.random = random.Random(seed)
+        self.clock = int(time.time())
+        self.product = s.product("pro", seats="50")
+        self.price = s.price(self.product["id"])
+        self.customers = [s.customer(org) for org in organizations]
+        self.subscriptions = [s.subscription(c["id"], self.price) for c in self.customers]
+
+    def tick(self) -> int:
+        self.clock += 1
+        return self.clock
+
+    def setup(self) -> list[dict[str, Any]]:
+        return [
+            s.event("product.created", self.product, created=self.tick()),
+            s.event("price.created", self.price, created=self.tick()),
+            *(s.event("customer.created", c, created=self.tick()) for c in self.customers),
+            *(
+                s.event("customer.subscription.created", sub, created=self.tick())
+                for sub in self.subscriptions
+            ),
+        ]
+
+    def next(self) -> dict[str, Any]:
+        i = self.random.randrange(len(self.customers))
+        cus, sub = self.customers[i], self.subscriptions[i]
+        kind = self.random.random()
+        if kind < 0.4:
+            sub["items"]["data"][0]["quantity"] = self.random.randint(1, 80)
+            return s.event("customer.subscription.updated", sub, created=self.tick())
+        if kind < 0.6:
+            return s.event("invoice.finalized", s.invoice(cus["id"], sub["id"]), created=self.tick())
+        if kind < 0.8:
+            return s.event(
+                "invoice.paid", s.invoice(cus["id"], sub["id"], status="paid"), created=self.tick()
+            )
+        if kind < 0.95:
+            return s.event("payment_method.attached", s.payment_method(cus["id"]), created=self.tick())
+        return s.event("balance.available", {"id": "bal", "object": "balance"}, created=self.tick())
+
+
+def organisations(url: str, count: int) -> list[uuid.UUID]:
+    ids = [uuid.uuid4() for _ in range(count)]
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.cursor().executemany(
+            "insert into public.organizations (id, name, slug) values (%s, %s, %s)",
+            [(org, f"Brand {n}", f"bench-{org.hex[:12]}") for n, org in enumerate(ids)],
+        )
+    return ids
+
+
+def outstanding(url: str) -> int:
+    with psycopg.connect(url, autocommit=True) as conn:
+        return conn.execute("select count(*) from private.stripe_events where status = 'pending'").fetchone()[
+            0
+        ]
+
+
+def wait_applied(url: str, timeout: float = 600.0) -> float:
+    """Waits until no event is pending; when that was seen (monotonic)."""
+    deadline = time.monotonic() + timeout
+    while outstanding(url):
+        if time.monotonic() > deadline:
+            raise SystemExit("events still pending after the timeout: see .luneo/bench/stripe-server.log")
+        time.sleep(0.02)
+    return time.monotonic()
+
+
+async def post_all(base: str, bodies: list[bytes], concurrency: int) -> list[float]:
+    """Posts every body (signed at send time), `concurrency` in flight; each post's latency."""
+    latencies: list[float] = []
+    queue: asyncio.Queue[bytes] = asyncio.Queue()
+    for body in bodies:
+        queue.put_nowait(body)
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as client:
+
+        async def poster() -> None:
+            while not queue.empty():
+                body = queue.get_nowait()
+                started = time.monotonic()
+                response = await client.post(
+                    "/stripe/webhook",
+                    content=body,
+                    headers={"stripe-signature": s.sign(body), "content-type": "application/json"},
+                )
+                if response.status_code != 200:
+                    raise SystemExit(f"the receiver answered {response.status_code}: {response.text}")
+                latencies.append(time.monotonic() - started)
+
+        await asyncio.gather(*(poster() for _ in range(concurrency)))
+    return latencies
+
+
+def serve(url: str, port: int) -> subprocess.Popen[str]:
+    log = (_common.REPO / ".luneo" / "bench" / "stripe-server.log").open("w")
+    env = {**os.environ, "STRIPE_WEBHOOK_SECRET": s.SECRET, "LUNEO_WORKER_POLL_INTERVAL": "1"}
+    command = [
+        sys.executable,
+        "-m",
+        "luneo.cli.main",
+        "stripe",
+        "serve",
+        "--db-url",
+        url,
+        "--port",
+        str(port),
+    ]
+    return subprocess.Popen(command, cwd=_common.REPO, env=env, stdout=log, stderr=log, text=True)
+
+
+def wait_ready(base: str) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise SystemExit("luneo stripe serve did not become healthy: see .luneo/bench/stripe-server.log")
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=10_000, help="events of each run")
+    parser.add_argument("--concurrency", type=int, default=32, help="posts in flight")
+    parser.add_argument("--organizations", type=int, default=200, help="organisations (customers)")
+    args = parser.parse_args()
+
+    server = _common.server()
+    progress(f"creating {DATABASE}")
+    url = _common.kept_database(server, DATABASE, lambda _: None, reseed=True)
+    account = Account(organisations(url, args.organizations))
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    proc = serve(url, port)
+    try:
+        wait_ready(base)
+        progress("setup: plan, customers, subscriptions")
+        asyncio.run(post_all(base, [s.body(e) for e in account.setup()], args.concurrency))
+        wait_applied(url)
+
+        progress(f"receive and apply: {args.count} events, {args.concurrency} posts in flight")
+        events = [account.next() for _ in range(args.count)]
+        bodies = [s.body(e) for e in events]
+        bodies += bodies[len(bodies) // 2 :]  # Stripe's retries: the second half sent twice
+        started = time.monotonic()
+        latencies = asyncio.run(post_all(base, bodies, args.concurrency))
+        received = time.monotonic()
+        applied = wait_applied(url)
+
+        progress(f"apply only: {args.count} events stored in one transaction")
+        stored = [account.next() for _ in range(args.count)]
+        with psycopg.connect(url) as conn:
+            conn.cursor().executemany(
+                "select private.receive_stripe_event(%s::jsonb)", [(json.dumps(e),) for e in stored]
+            )
+            conn.commit()
+            committed = time.monotonic()
+            conn.execute("select pg_notify('luneo_stripe', '')")
+            conn.commit()
+        apply_only = wait_applied(url)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    with psycopg.connect(url) as conn:
+        (server_version,) = conn.execute("show server_version").fetchone()
+        ids = [e["id"] for e in events + stored]
+        counts = dict(
+            conn.execute(
+                "select status, count(*) from private.stripe_events where id = any(%s) group by 1", [ids]
+            ).fetchall()
+        )
+    applied_per_second = round(args.count / (applied - started))
+    apply_only_per_second = round(args.count / (apply_only - committed))
+    summary = {
+        "benchmark": "stripe_webhooks",
+        "server_version": server_version,
+        "events": args.count,
+        "posts": len(bodies),
+        "concurrency": args.concurrency,
+        "organizations": args.organizations,
+        "received_per_second": round(len(bodies) / (received - started)),
+        "receive_latency_ms": {
+            "p50": round(_common.percentile_ms(latencies, 50), 2),
+            "p99": round(_common.percentile_ms(latencies, 99), 2),
+            "max": round(max(latencies) * 1000, 2),
+        },
+        "applied_per_second": applied_per_second,
+        "apply_only_per_second": apply_only_per_second,
+        "outcomes": counts,
+        "not_applied": sum(n for status, n in counts.items() if status not in ("applied", "ignored")),
+        "duplicates": len(ids) - sum(counts.values()),
+        "targets": {
+            "applied_per_second": APPLIED_TARGET,
+            "meets_applied": min(applied_per_second, apply_only_per_second) >= APPLIED_TARGET,
+        },
+    }
+    print(json.dumps(summary, indent=2))
+
+
+if __name__ == "__main__":
+    main()
