@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ import psycopg
 import pytest
 from psycopg.types.json import Jsonb
 
+from tests.support import stripe_events
 from tests.support.postgrest import PostgrestError
 from tests.support.team import Team
 
@@ -203,6 +205,18 @@ def test_every_payload_matches_its_schema_in_the_docs(team: Team) -> None:
         "select private.record_webhook_attempt(%s, 'w', %s, 410, 'gone', 5, null)",
         [claimed["delivery_id"], claimed["attempt"]],
     )
+
+    customer = stripe_events.customer(team.org_id)
+    trialing = stripe_events.subscription(
+        customer["id"], stripe_events.price("prod_x"), status="trialing", trial_end=int(time.time()) + 3 * 86400
+    )
+    for stripe_event in (
+        stripe_events.event("customer.created", customer),
+        stripe_events.event("invoice.payment_failed", stripe_events.invoice(customer["id"], None)),
+        stripe_events.event("customer.subscription.trial_will_end", trialing),
+    ):
+        team.superuser("select private.receive_stripe_event(%s::jsonb)", [json.dumps(stripe_event)])
+        team.superuser("select private.apply_stripe_event(%s)", [stripe_event["id"]])
 
     schemas = documented_schemas()
     emitted = events(team)
