@@ -8,7 +8,10 @@ select private.receive_stripe_event(%(event)s::jsonb);
 select pg_notify('luneo_stripe', '');
 
 -- claim --
-select id from private.claim_stripe_events(%(worker_id)s::text, %(max_events)s::integer, %(lease_seconds)s::integer) as id;
+select
+    id,
+    lane
+from private.claim_stripe_events(%(worker_id)s::text, %(max_events)s::integer, %(lease_seconds)s::integer);
 
 -- apply --
 select private.apply_stripe_event(%(event_id)s::text, %(worker_id)s::text);

@@ -1,18 +1,21 @@
 """The stripe worker: applies the events the receiver stored, and hosts the receiver and the
 billing endpoints on the process's HTTP endpoint.
 
-Each pass leases up to `batch` due events, oldest first, and applies them one by one, each in its
-own transaction (`private.apply_stripe_event`), which also records the outcome: applied, ignored
-(with its reason), retry (failed; due again after a backoff) or failed (gave up; visible with
-`luneo stripe status`, re-applied with `luneo stripe replay --failed`). All the logic is SQL;
+Each pass leases up to `batch` due events, oldest first, and applies them one by one in `lanes`
+side by side (the events of one customer, or one product, always in the same lane, in order),
+each in its own transaction (`private.apply_stripe_event`), which also records the outcome:
+applied, ignored (with its reason), retry (failed; due again after a backoff) or failed (gave up;
+visible with `luneo stripe status`, re-applied with `luneo stripe replay --failed`). All the logic is SQL;
 this module only moves ids. A worker killed mid-pass leaves leased events that become due again
 when the lease ends: the inbox loses nothing between storing and applying.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections import Counter
+import zlib
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from typing import ClassVar
 
@@ -31,6 +34,8 @@ class StripeWorker(Worker):
     channels: ClassVar[tuple[str, ...]] = ("luneo_stripe",)
     batch: ClassVar[int] = 200
     """Events leased by one pass; a pass that took some is followed by another at once."""
+    lanes: ClassVar[int] = 3
+    """Connections applying one pass's events side by side (each a lane of customers, in order)."""
 
     def __init__(self) -> None:
         self.waker: receiver.Waker | None = None
@@ -55,7 +60,6 @@ class StripeWorker(Worker):
             give_back(ctx, slots)
 
     async def _apply_due(self, ctx: Context) -> int:
-        outcomes: Counter[str] = Counter()
         async with ctx.pool.connection() as conn:
             claimed = await conn.execute(
                 QUERIES["claim"],
@@ -65,9 +69,21 @@ class StripeWorker(Worker):
                     "lease_seconds": max(1, round(ctx.settings.lease_seconds)),
                 },
             )
-            for (event_id,) in claimed:
+        # one lane per customer (or product): its events in order, lanes side by side
+        lanes: dict[int, list[str]] = defaultdict(list)
+        for event_id, lane in claimed:
+            lanes[zlib.crc32(lane.encode()) % self.lanes].append(event_id)
+        outcomes: Counter[str] = Counter()
+        await asyncio.gather(*(self._apply_lane(ctx, ids, outcomes) for ids in lanes.values()))
+        for outcome, count in outcomes.items():
+            ctx.metrics.jobs.labels(worker=self.name, outcome=outcome).inc(count)
+        return len(claimed)
+
+    async def _apply_lane(self, ctx: Context, event_ids: list[str], outcomes: Counter[str]) -> None:
+        async with ctx.pool.connection() as conn:
+            for event_id in event_ids:
                 if ctx.stopping.is_set():  # the rest is released by `stop`
-                    break
+                    return
                 outcome = await conn.scalar(
                     QUERIES["apply"], {"event_id": event_id, "worker_id": ctx.worker_id}
                 )
@@ -84,9 +100,6 @@ class StripeWorker(Worker):
                             "outcome": outcome,
                         },
                     )
-        for outcome, count in outcomes.items():
-            ctx.metrics.jobs.labels(worker=self.name, outcome=outcome).inc(count)
-        return len(claimed)
 
     async def stop(self, ctx: Context) -> None:
         if self.waker is not None:

@@ -261,7 +261,7 @@ grant execute on function private.apply_stripe_event(text, text) to service_role
 -- == claiming, releasing, replaying ==============================================================
 
 create or replace function private.claim_stripe_events(worker_id text, max_events integer, lease_seconds integer)
-returns setof text
+returns table (id text, lane text)
 language sql
 security definer
 set search_path = ''
@@ -279,11 +279,19 @@ as $$
         leased_by = claim_stripe_events.worker_id,
         next_attempt_at = pg_catalog.now() + pg_catalog.make_interval(secs => claim_stripe_events.lease_seconds)
     from due where e.id = due.id
-    returning e.id
+    returning
+        e.id,
+        -- what the event's object hangs from: its customer (or a price's product), else itself
+        coalesce(
+            private.stripe_id(e.payload -> 'data' -> 'object' -> 'customer'),
+            private.stripe_id(e.payload -> 'data' -> 'object' -> 'product'),
+            e.object_id, e.id
+        )
 $$;
 
 comment on function private.claim_stripe_events(text, integer, integer) is
-'Leases up to max_events due events to a worker for lease_seconds and returns their ids.';
+'Leases up to max_events due events to a worker for lease_seconds; their ids and lanes (the customer, or '
+'product, they hang from: a worker applies one lane''s events in order, lanes side by side).';
 
 create or replace function private.release_stripe_events(worker_id text)
 returns integer
