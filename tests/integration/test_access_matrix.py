@@ -372,6 +372,7 @@ AUDITED_ROWS: dict[str, Callable[[World, Org], Any]] = {
         "templates", {"organization_id": org.id, "name": "Monogram"}
     )["id"],
     "webhook_endpoints": lambda world, org: webhook_endpoint(world, org)["id"],
+    "subscriptions": lambda world, org: world.insert("subscriptions", subscription_row(org))["id"],
 }
 
 
@@ -741,6 +742,153 @@ def invoices_insert(world: World, role: str, op: str) -> Action:
     org, new_id = world.org(), uuid.uuid4()
     row = {"id": new_id, "organization_id": org.id, "number": f"LU-{tag()}", "amount_due": 4900}
     return Action("insert", "invoices", {"id": new_id}, row)
+
+
+# --- plans, plan_prices, customers, subscriptions, payment_methods, usage_metrics (billing)
+
+
+def plan_row(plan_id: str) -> dict[str, Any]:
+    return {"id": plan_id, "name": "Matrix plan", "seats": 10, "designs_per_month": 100}
+
+
+def plan_id() -> str:
+    """A new plan id (the check wants a letter first)."""
+    return f"matrix_{tag()}"
+
+
+@scenario("plans", "select", "update", "delete")
+def plans(world: World, role: str, op: str) -> Action:
+    # a plan of its own: the built-in ones are referenced by every organisation
+    row = world.insert("plans", plan_row(plan_id()))
+    return Action(kind_of(op), "plans", {"id": row["id"]}, {"name": f"Renamed {tag()}"})
+
+
+@scenario("plans", "insert")
+def plans_insert(world: World, role: str, op: str) -> Action:
+    new_id = plan_id()
+    return Action("insert", "plans", {"id": new_id}, plan_row(new_id))
+
+
+def price_row(world: World) -> dict[str, Any]:
+    plan = world.insert("plans", plan_row(plan_id()))
+    return {
+        "stripe_price_id": f"price_{tag()}",
+        "plan_id": plan["id"],
+        "currency": "EUR",
+        "unit_amount": 4900,
+        "billing_interval": "month",
+        "interval_count": 1,
+    }
+
+
+@scenario("plan_prices", "select", "update", "delete")
+def plan_prices(world: World, role: str, op: str) -> Action:
+    row = world.insert("plan_prices", price_row(world))
+    return Action(
+        kind_of(op), "plan_prices", {"stripe_price_id": row["stripe_price_id"]}, {"unit_amount": 5900}
+    )
+
+
+@scenario("plan_prices", "insert")
+def plan_prices_insert(world: World, role: str, op: str) -> Action:
+    row = price_row(world)
+    return Action("insert", "plan_prices", {"stripe_price_id": row["stripe_price_id"]}, row)
+
+
+@scenario("customers", "select", "update", "delete")
+def customers(world: World, role: str, op: str) -> Action:
+    org = world.org()
+    world.insert("customers", {"organization_id": org.id, "stripe_customer_id": f"cus_{tag()}"})
+    return Action(
+        kind_of(op), "customers", {"organization_id": org.id}, {"email": f"billing-{tag()}@example.com"}
+    )
+
+
+@scenario("customers", "insert")
+def customers_insert(world: World, role: str, op: str) -> Action:
+    org = world.org()
+    row = {"organization_id": org.id, "stripe_customer_id": f"cus_{tag()}"}
+    return Action("insert", "customers", {"organization_id": org.id}, row)
+
+
+def subscription_row(org: Org) -> dict[str, Any]:
+    return {
+        "organization_id": org.id,
+        "stripe_subscription_id": f"sub_{tag()}",
+        "stripe_customer_id": f"cus_{tag()}",
+        "plan_id": "pro",
+        "status": "active",
+        "quantity": 1,
+    }
+
+
+@scenario("subscriptions", "select", "update", "delete")
+def subscriptions(world: World, role: str, op: str) -> Action:
+    row = world.insert("subscriptions", subscription_row(world.org()))
+    return Action(kind_of(op), "subscriptions", {"id": row["id"]}, {"cancel_at_period_end": True})
+
+
+@scenario("subscriptions", "insert")
+def subscriptions_insert(world: World, role: str, op: str) -> Action:
+    new_id = uuid.uuid4()
+    return Action("insert", "subscriptions", {"id": new_id}, {"id": new_id, **subscription_row(world.org())})
+
+
+def payment_method_row(org: Org) -> dict[str, Any]:
+    return {
+        "stripe_payment_method_id": f"pm_{tag()}",
+        "organization_id": org.id,
+        "stripe_customer_id": f"cus_{tag()}",
+        "type": "card",
+        "brand": "visa",
+        "last4": "4242",
+        "exp_month": 12,
+        "exp_year": 2030,
+    }
+
+
+@scenario("payment_methods", "select", "update", "delete")
+def payment_methods(world: World, role: str, op: str) -> Action:
+    row = world.insert("payment_methods", payment_method_row(world.org()))
+    key = {"stripe_payment_method_id": row["stripe_payment_method_id"]}
+    return Action(kind_of(op), "payment_methods", key, {"is_default": True})
+
+
+@scenario("payment_methods", "insert")
+def payment_methods_insert(world: World, role: str, op: str) -> Action:
+    row = payment_method_row(world.org())
+    return Action(
+        "insert", "payment_methods", {"stripe_payment_method_id": row["stripe_payment_method_id"]}, row
+    )
+
+
+def this_month(world: World) -> str:
+    """The first instant of this month (UTC), as to_jsonb writes it (the superuser compares rows so)."""
+    (row,) = world.superuser("select to_jsonb(date_trunc('month', now(), 'UTC')) #>> '{}' as month")
+    return row["month"]
+
+
+# A new organisation has one counter at most: (organisation, metric) is the key of the cells
+# (a timestamptz in the key would come back from the API as a datetime, not as to_jsonb's text).
+
+
+@scenario("usage_metrics", "select", "update", "delete")
+def usage_metrics(world: World, role: str, op: str) -> Action:
+    org = world.org()
+    world.insert(
+        "usage_metrics",
+        {"organization_id": org.id, "metric": "designs", "period_start": this_month(world), "value": 3},
+    )
+    return Action(
+        kind_of(op), "usage_metrics", {"organization_id": org.id, "metric": "designs"}, {"value": 4}
+    )
+
+
+@scenario("usage_metrics", "insert")
+def usage_metrics_insert(world: World, role: str, op: str) -> Action:
+    org = world.org()
+    row = {"organization_id": org.id, "metric": "designs", "period_start": this_month(world), "value": 1}
+    return Action("insert", "usage_metrics", {"organization_id": org.id, "metric": "designs"}, row)
 
 
 # --- designs, design_versions, design_collections, design_collection_items
@@ -1246,6 +1394,38 @@ def rpc_transfer_ownership(world: World, org: Org, session: Session) -> str:
         [org.id, admin],
     )
     assert (row["role"] == "admin") == bool(error)
+    return "deny" if error else "allow"
+
+
+@rpc_case("billing_context")
+def rpc_billing_context(world: World, org: Org, session: Session) -> str:
+    world.insert("customers", {"organization_id": org.id, "stripe_customer_id": f"cus_{tag()}"})
+    context: dict | None = None
+
+    def call() -> None:
+        nonlocal context
+        context = session.rpc("billing_context", organization_id=org.id)
+
+    error = refused(call, "42501")
+    assert error or (context and context["organization_id"] == str(org.id) and context["stripe_customer_id"])
+    return "deny" if error else "allow"
+
+
+@rpc_case("organization_usage")
+def rpc_organization_usage(world: World, org: Org, session: Session) -> str:
+    usage: list[dict] = []
+
+    def call() -> None:
+        nonlocal usage
+        usage = session.rpc("organization_usage", organization_id=org.id)
+
+    error = refused(call, "42501")
+    assert error or {row["metric"] for row in usage} == {
+        "seats",
+        "designs",
+        "api_calls_per_key",
+        "storage_bytes",
+    }
     return "deny" if error else "allow"
 
 

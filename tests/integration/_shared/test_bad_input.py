@@ -278,6 +278,8 @@ class World:
             "record_template_download": lambda: {"template_id": self.template["id"]},
             "rate_template": lambda: {"template_id": self.template["id"], "stars": 4},
             "search_orders": lambda: {"organization_id": team.org_id, "query": "LUN-", "max_rows": 10},
+            "billing_context": lambda: {"organization_id": team.org_id},
+            "organization_usage": lambda: {"organization_id": team.org_id},
             "place_order": lambda: {
                 "organization_id": team.org_id,
                 "items": [{"product_id": str(self.product["id"]), "quantity": 1}],
