@@ -281,3 +281,8 @@ revoke execute on function private.stripe_limit(jsonb, text), private.stripe_pro
 private.stripe_price(private.stripe_events), private.sync_organization_plan(uuid),
 private.stripe_subscription(private.stripe_events), private.stripe_trial_will_end(private.stripe_events, boolean)
 from public, anon, authenticated;
+
+-- == triggers on public.subscriptions ============================================================
+
+create or replace trigger _500_audit after insert or update or delete on public.subscriptions
+for each row execute function private.tg_audit();
