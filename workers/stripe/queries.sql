@@ -2,7 +2,10 @@
 -- functions they call (supabase/functions/billing/stripe_inbox.sql); these only call them.
 
 -- receive --
-select private.receive_stripe_event(%(event)s::jsonb);
+select
+    event_id,
+    stored
+from private.receive_stripe_events(%(events)s::jsonb[]);
 
 -- wake --
 select pg_notify('luneo_stripe', '');

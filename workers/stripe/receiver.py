@@ -20,6 +20,7 @@ import json
 import logging
 import re
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import stripe
 from starlette.requests import Request
@@ -60,7 +61,7 @@ def verify(body: bytes, header: str | None, settings: StripeSettings) -> None:
     raise failure
 
 
-def parse(body: bytes) -> dict[str, object]:
+def parse(body: bytes) -> dict[str, Any]:
     """The event, checked for what the inbox needs: an `evt_` id, a type, `created`, `data.object`."""
     try:
         event = json.loads(body)
@@ -79,6 +80,51 @@ def parse(body: bytes) -> dict[str, object]:
     if not isinstance(data, dict) or not isinstance(data.get("object"), dict):
         raise BadEvent("data.object is missing")
     return event
+
+
+class Inbox:
+    """Stores verified events (`private.receive_stripe_events`), in batches: the requests that
+    arrive while a batch is being written share the next statement and its commit, so a burst costs
+    a few commits, not one per event. Each request still gets its answer only once its own event
+    is committed."""
+
+    def __init__(self, pool: Pool, most: int = 200) -> None:
+        self.pool = pool
+        self.most = most
+        self.queue: list[tuple[str, str, asyncio.Future[bool]]] = []
+        self.writer: asyncio.Task[None] | None = None
+
+    async def store(self, event_id: str, event: str) -> bool:
+        """True when stored, False when the id was already in the inbox."""
+        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self.queue.append((event_id, event, future))
+        if self.writer is None or self.writer.done():
+            self.writer = asyncio.create_task(self._write(), name="stripe inbox")
+        return await future
+
+    async def _write(self) -> None:
+        while self.queue:
+            batch, self.queue = self.queue[: self.most], self.queue[self.most :]
+            try:
+                async with self.pool.connection() as conn:
+                    rows = await conn.execute(
+                        QUERIES["receive"], {"events": [event for _, event, _ in batch]}
+                    )
+            except Exception as exc:  # noqa: BLE001 - every request of the batch answers with it
+                for _, _, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+                continue
+            seen: set[str] = set()
+            for (event_id, _, future), (_, stored) in zip(batch, rows, strict=True):
+                new = stored and event_id not in seen  # an id twice in one batch: the second is a duplicate
+                seen.add(event_id)
+                if not future.done():
+                    future.set_result(new)
+
+    async def aclose(self) -> None:
+        if self.writer is not None:
+            await asyncio.gather(self.writer, return_exceptions=True)
 
 
 class Waker:
@@ -119,7 +165,7 @@ def error(message: str, status: int) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status)
 
 
-def make_routes(pool: Pool, settings: StripeSettings, stored: Callable[[], None]) -> Sequence[BaseRoute]:
+def make_routes(inbox: Inbox, settings: StripeSettings, stored: Callable[[], None]) -> Sequence[BaseRoute]:
     """`stored` is called after each new event is stored (`Waker.poke`)."""
 
     async def receive(request: Request) -> Response:
@@ -138,8 +184,7 @@ def make_routes(pool: Pool, settings: StripeSettings, stored: Callable[[], None]
         except (BadEvent, UnicodeDecodeError) as exc:
             return error(f"not a Stripe event: {exc}", 400)
         try:
-            async with pool.connection() as conn:
-                is_new = await conn.scalar(QUERIES["receive"], {"event": body.decode("utf-8")})
+            is_new = await inbox.store(event["id"], body.decode("utf-8"))
         except ConnectionFailed as exc:
             log.warning("Stripe event %s not stored: %s", event["id"], exc, extra={"worker": "stripe"})
             return error("the database is unavailable; Stripe will send the event again", 503)

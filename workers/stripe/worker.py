@@ -39,16 +39,19 @@ class StripeWorker(Worker):
 
     def __init__(self) -> None:
         self.waker: receiver.Waker | None = None
+        self.inbox: receiver.Inbox | None = None
         self.billing: sessions.BillingEndpoints | None = None
 
     async def start(self, ctx: Context) -> None:
         self.waker = receiver.Waker(ctx.pool)
+        self.inbox = receiver.Inbox(ctx.pool)
         self.billing = sessions.BillingEndpoints(ctx.pool, ctx.settings)
 
     def routes(self, ctx: Context) -> Sequence[BaseRoute]:
         assert self.waker is not None
+        assert self.inbox is not None
         assert self.billing is not None
-        return [*receiver.make_routes(ctx.pool, ctx.settings.stripe, self.waker.poke), *self.billing.routes]
+        return [*receiver.make_routes(self.inbox, ctx.settings.stripe, self.waker.poke), *self.billing.routes]
 
     async def run_pass(self, ctx: Context) -> int:
         slots = await take_slots(ctx, most=1)
@@ -102,6 +105,8 @@ class StripeWorker(Worker):
                     )
 
     async def stop(self, ctx: Context) -> None:
+        if self.inbox is not None:
+            await self.inbox.aclose()
         if self.waker is not None:
             await self.waker.aclose()
         if self.billing is not None:

@@ -52,40 +52,66 @@ comment on function private.stripe_int(jsonb) is 'A Stripe integer (amounts in m
 revoke execute on function private.stripe_time(jsonb), private.stripe_id(jsonb), private.stripe_int(jsonb)
 from public, anon, authenticated;
 
--- == receive_stripe_event: the receiver's one call ===============================================
+-- == receive_stripe_events: the receiver's one call ==============================================
 
-create or replace function private.receive_stripe_event(event jsonb)
-returns boolean
+create or replace function private.receive_stripe_events(events jsonb[])
+returns table (event_id text, stored boolean)
 language plpgsql
 -- definer: the receiver connects as whatever role the worker uses; the inbox is private
 security definer
 set search_path = ''
 as $$
 begin
-    if jsonb_typeof(event) is distinct from 'object' or jsonb_typeof(event -> 'id') is distinct from 'string'
-        or jsonb_typeof(event -> 'type') is distinct from 'string'
-        or jsonb_typeof(event -> 'created') is distinct from 'number'
-        or jsonb_typeof(event -> 'data' -> 'object') is distinct from 'object' then
+    if exists (
+        select from unnest(receive_stripe_events.events) as e (event)
+        where
+            jsonb_typeof(e.event) is distinct from 'object' or jsonb_typeof(e.event -> 'id') is distinct from 'string'
+            or jsonb_typeof(e.event -> 'type') is distinct from 'string'
+            or jsonb_typeof(e.event -> 'created') is distinct from 'number'
+            or jsonb_typeof(e.event -> 'data' -> 'object') is distinct from 'object'
+    ) then
         raise exception using errcode = '22023', message = 'not a Stripe event',
             hint = 'An event has an id, a type, created and data.object.';
     end if;
-    insert into private.stripe_events (id, type, object_id, livemode, api_version, created_at, payload)
-    values (
-        event ->> 'id', event ->> 'type',
-        case when char_length(event -> 'data' -> 'object' ->> 'id') <= 255 then event -> 'data' -> 'object' ->> 'id' end,
-        coalesce(event -> 'livemode' = 'true', false), left(event ->> 'api_version', 40),
-        private.stripe_time(event -> 'created'), event
-    )
-    on conflict (id) do nothing;
     -- no pg_notify here: a notifying transaction holds a global lock through its commit, which
     -- would serialise every receiver's commits; the receiver wakes the workers itself, batched
-    return found;
+    return query
+    with inserted as (
+        insert into private.stripe_events (id, type, object_id, livemode, api_version, created_at, payload)
+        select
+            e.event ->> 'id', e.event ->> 'type',
+            case when char_length(e.event -> 'data' -> 'object' ->> 'id') <= 255 then e.event -> 'data' -> 'object' ->> 'id' end,
+            coalesce(e.event -> 'livemode' = 'true', false), left(e.event ->> 'api_version', 40),
+            private.stripe_time(e.event -> 'created'), e.event
+        from unnest(receive_stripe_events.events) as e (event)
+        on conflict (id) do nothing
+        returning id
+    )
+    select e.event ->> 'id', exists (select from inserted as i where i.id = e.event ->> 'id')
+    from unnest(receive_stripe_events.events) as e (event);
 end;
 $$;
 
+comment on function private.receive_stripe_events(jsonb[]) is
+'Stores verified Stripe events in the inbox, in one statement: per event, true when stored, false when its '
+'id was already there (an id twice in one call: stored once, reported true twice). 22023 when one is not an '
+'event (nothing is stored then).';
+
+revoke execute on function private.receive_stripe_events(jsonb[]) from public, anon, authenticated;
+grant execute on function private.receive_stripe_events(jsonb[]) to service_role;
+
+create or replace function private.receive_stripe_event(event jsonb)
+returns boolean
+language sql
+security definer
+set search_path = ''
+as $$
+    select r.stored from private.receive_stripe_events(array[receive_stripe_event.event]) as r
+$$;
+
 comment on function private.receive_stripe_event(jsonb) is
-'Stores a verified Stripe event in the inbox (true), or nothing when its id is already there (false). '
-'22023 for JSON that is not an event.';
+'Stores one verified Stripe event (true), or nothing when its id is already there (false). 22023 for JSON '
+'that is not an event.';
 
 revoke execute on function private.receive_stripe_event(jsonb) from public, anon, authenticated;
 grant execute on function private.receive_stripe_event(jsonb) to service_role;
