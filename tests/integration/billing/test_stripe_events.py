@@ -15,6 +15,8 @@ from typing import Any
 
 import pytest
 
+from luneo.workers.emails.render import render
+from luneo.workers.emails.worker import compose
 from tests.integration.commerce.test_orders import order_for, set_status, stock_of
 from tests.support import stripe_events as s
 from tests.support.postgrest import fails
@@ -49,6 +51,21 @@ def inbox(url: str, evt: dict[str, Any]) -> dict[str, Any]:
         [evt["id"]],
     )
     return {"status": status, "attempts": attempts, "error": error, "note": note, "applied_at": applied_at}
+
+
+def rendered_emails(team: Team, kind: str) -> list[tuple[str, str]]:
+    """Each queued email of the kind as the emails worker renders it: (subject, text)."""
+    jobs = team.superuser(
+        "select e.template, e.locale, private.email_context(e) as context from private.email_outbox as e"
+        " where e.kind = %s order by e.recipient",
+        [kind],
+    )
+    out = []
+    for job in jobs:
+        data, _ = compose(job["context"], "https://app.luneo.example", "https://hooks.luneo.example/unsubscribe")
+        email = render(job["template"], job["locale"], data)
+        out.append((email.subject, email.text))
+    return out
 
 
 def organization(team: Team) -> dict[str, Any]:
@@ -310,6 +327,9 @@ def test_trial_will_end_notifies_billing_readers_once(team: Team) -> None:
     assert len(rows) == 2
     assert rows[0]["data"]["plan_name"] == "Pro"
     assert rows[0]["data"]["trial_ends_at"].startswith(time.strftime("%Y-%m-%d", time.gmtime(T0 + 3 * 86400)))
+    for _subject, text in rendered_emails(team, "billing.trial_ending"):
+        assert "Pro" in text
+        assert "https://app.luneo.example/settings/billing" in text
 
 
 def test_payment_methods_follow_attach_detach_and_the_default(team: Team) -> None:
