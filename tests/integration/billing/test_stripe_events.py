@@ -288,6 +288,11 @@ def test_invoices_are_kept_as_stripe_last_said_and_a_failed_payment_notifies_bil
     assert len(emails) == 2
     assert emails[0]["data"]["amount"] == 4900
     assert emails[0]["data"]["description"] == inv["number"]
+    rendered = rendered_emails(team, "billing.payment_failed")
+    assert len(rendered) == 2
+    for _subject, text in rendered:
+        assert inv["number"] in text
+        assert "https://app.luneo.example/settings/billing" in text
     # told once: a replay of the failure, or the same event again, adds nothing
     assert apply(team.url, failed) == "applied"
     assert (
@@ -327,7 +332,9 @@ def test_trial_will_end_notifies_billing_readers_once(team: Team) -> None:
     assert len(rows) == 2
     assert rows[0]["data"]["plan_name"] == "Pro"
     assert rows[0]["data"]["trial_ends_at"].startswith(time.strftime("%Y-%m-%d", time.gmtime(T0 + 3 * 86400)))
-    for _subject, text in rendered_emails(team, "billing.trial_ending"):
+    rendered = rendered_emails(team, "billing.trial_ending")
+    assert len(rendered) == 2
+    for _subject, text in rendered:
         assert "Pro" in text
         assert "https://app.luneo.example/settings/billing" in text
 
