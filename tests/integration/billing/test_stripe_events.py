@@ -62,7 +62,9 @@ def rendered_emails(team: Team, kind: str) -> list[tuple[str, str]]:
     )
     out = []
     for job in jobs:
-        data, _ = compose(job["context"], "https://app.luneo.example", "https://hooks.luneo.example/unsubscribe")
+        data, _ = compose(
+            job["context"], "https://app.luneo.example", "https://hooks.luneo.example/unsubscribe"
+        )
         email = render(job["template"], job["locale"], data)
         out.append((email.subject, email.text))
     return out

@@ -208,7 +208,10 @@ def test_every_payload_matches_its_schema_in_the_docs(team: Team) -> None:
 
     customer = stripe_events.customer(team.org_id)
     trialing = stripe_events.subscription(
-        customer["id"], stripe_events.price("prod_x"), status="trialing", trial_end=int(time.time()) + 3 * 86400
+        customer["id"],
+        stripe_events.price("prod_x"),
+        status="trialing",
+        trial_end=int(time.time()) + 3 * 86400,
     )
     for stripe_event in (
         stripe_events.event("customer.created", customer),
