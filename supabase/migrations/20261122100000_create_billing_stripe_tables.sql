@@ -16,6 +16,7 @@
 --          private.permissions, private.role_permissions, private.event_types,
 --          private.audited_tables (new rows).
 -- Destructive: no. The plan check is replaced by a foreign key to plans holding the same four ids.
+--          The checks of the new invoices and orders columns are validated by the next migration.
 
 -- =============================================================================================
 -- the Stripe inbox
@@ -131,8 +132,6 @@ add constraint organizations_plan_fkey foreign key (plan) references public.plan
 
 alter table public.organizations validate constraint organizations_plan_fkey;
 
-create index organizations_plan_idx on public.organizations (plan);
-
 -- =============================================================================================
 -- customers, subscriptions, payment methods
 -- =============================================================================================
@@ -235,30 +234,45 @@ to service_role;
 -- invoices and orders: their Stripe columns
 -- =============================================================================================
 
+-- the new columns' checks are added `not valid` (new writes only: existing rows hold nulls and
+-- zeros, which pass) and validated by the next migration, without blocking writes
 alter table public.invoices
-add column stripe_customer_id text check (char_length(stripe_customer_id) <= 255),
-add column stripe_subscription_id text check (char_length(stripe_subscription_id) <= 255),
+add column stripe_customer_id text,
+add column stripe_subscription_id text,
 add column subtotal bigint,
 add column tax bigint,
 add column total bigint,
-add column amount_paid bigint not null default 0 check (amount_paid >= 0),
-add column amount_remaining bigint not null default 0 check (amount_remaining >= 0),
-add column hosted_invoice_url text check (char_length(hosted_invoice_url) <= 2000),
-add column invoice_pdf text check (char_length(invoice_pdf) <= 2000),
+add column amount_paid bigint not null default 0,
+add column amount_remaining bigint not null default 0,
+add column hosted_invoice_url text,
+add column invoice_pdf text,
 add column period_start timestamptz,
 add column period_end timestamptz,
 add column due_at timestamptz,
 add column paid_at timestamptz,
-add column attempt_count integer not null default 0 check (attempt_count >= 0),
+add column attempt_count integer not null default 0,
 add column updated_at timestamptz not null default now();
+
+alter table public.invoices
+add constraint invoices_stripe_customer_id_check check (char_length(stripe_customer_id) <= 255) not valid,
+add constraint invoices_stripe_subscription_id_check check (char_length(stripe_subscription_id) <= 255) not valid,
+add constraint invoices_amount_paid_check check (amount_paid >= 0) not valid,
+add constraint invoices_amount_remaining_check check (amount_remaining >= 0) not valid,
+add constraint invoices_hosted_invoice_url_check check (char_length(hosted_invoice_url) <= 2000) not valid,
+add constraint invoices_invoice_pdf_check check (char_length(invoice_pdf) <= 2000) not valid,
+add constraint invoices_attempt_count_check check (attempt_count >= 0) not valid;
 
 comment on column public.invoices.hosted_invoice_url is 'Stripe''s page where the invoice can be seen and paid.';
 comment on column public.invoices.invoice_pdf is 'The invoice''s PDF, served by Stripe.';
 
 alter table public.orders
-add column amount_refunded bigint not null default 0 check (amount_refunded >= 0),
+add column amount_refunded bigint not null default 0,
 add column payment_failed_at timestamptz,
-add column payment_error text check (char_length(payment_error) <= 1000);
+add column payment_error text;
+
+alter table public.orders
+add constraint orders_amount_refunded_check check (amount_refunded >= 0) not valid,
+add constraint orders_payment_error_check check (char_length(payment_error) <= 1000) not valid;
 
 comment on column public.orders.amount_refunded is
 'Minor units refunded through Stripe so far (charge.refunded); the whole total once refunded.';

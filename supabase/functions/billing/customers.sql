@@ -26,7 +26,8 @@ end;
 $$;
 
 comment on function private.stripe_organization(jsonb, text) is
-'The organisation a Stripe object belongs to: its metadata.organization_id, else its customer''s link; null if neither.';
+'The organisation a Stripe object belongs to: its metadata.organization_id, else its customer''s link; '
+'null if neither.';
 
 revoke execute on function private.stripe_organization(jsonb, text) from public, anon, authenticated;
 

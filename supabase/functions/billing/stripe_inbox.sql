@@ -36,7 +36,8 @@ as $$
     select case jsonb_typeof(value) when 'string' then value #>> '{}' when 'object' then value ->> 'id' end
 $$;
 
-comment on function private.stripe_id(jsonb) is 'The id of a Stripe reference, given as an id or as an expanded object.';
+comment on function private.stripe_id(jsonb) is
+'The id of a Stripe reference, given as an id or as an expanded object.';
 
 create or replace function private.stripe_int(value jsonb)
 returns bigint
