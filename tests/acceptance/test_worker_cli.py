@@ -69,9 +69,9 @@ def test_run_serves_health_and_stops_on_sigterm(db_url: str) -> None:
             assert health.status_code == 200, health.text
             body = health.json()
             assert body["status"] == "ok"
-            assert list(body["workers"]) == ["maintenance", "webhooks", "emails"]
+            assert list(body["workers"]) == ["maintenance", "webhooks", "emails", "stripe"]
             (row,) = superuser(db_url, "select worker_id, workers from private.worker_heartbeats")
-            assert row == {"worker_id": body["worker_id"], "workers": ["maintenance", "webhooks", "emails"]}
+            assert row == {"worker_id": body["worker_id"], "workers": ["maintenance", "webhooks", "emails", "stripe"]}
             assert "luneo_worker_up 1.0" in httpx.get(f"{base}/metrics", timeout=10).text.splitlines()
 
             process.send_signal(signal.SIGTERM)
@@ -96,7 +96,7 @@ def test_only_an_unknown_worker_exits_2_naming_the_known_ones(tmp_path: Path) ->
     assert result.returncode == 2
     assert (
         result.stderr.strip()
-        == "error: unknown worker(s): nosuch; known workers: maintenance, webhooks, emails"
+        == "error: unknown worker(s): nosuch; known workers: maintenance, webhooks, emails, stripe"
     )
 
 

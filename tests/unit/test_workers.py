@@ -21,9 +21,9 @@ def test_only_selects_known_workers_once_in_the_order_given() -> None:
 @pytest.mark.parametrize(
     ("only", "message"),
     [
-        ("nosuch", "unknown worker(s): nosuch; known workers: maintenance, webhooks, emails"),
-        ("maintenance,web,x", "unknown worker(s): web, x; known workers: maintenance, webhooks, emails"),
-        (" , ", "--only names no worker; known workers: maintenance, webhooks, emails"),
+        ("nosuch", "unknown worker(s): nosuch; known workers: maintenance, webhooks, emails, stripe"),
+        ("maintenance,web,x", "unknown worker(s): web, x; known workers: maintenance, webhooks, emails, stripe"),
+        (" , ", "--only names no worker; known workers: maintenance, webhooks, emails, stripe"),
     ],
 )
 def test_an_unknown_worker_is_a_usage_error_naming_the_known_ones(only: str, message: str) -> None:

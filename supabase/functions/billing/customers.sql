@@ -138,7 +138,7 @@ private.stripe_payment_method(private.stripe_events) from public, anon, authenti
 
 -- == what the Checkout and Billing Portal endpoints ask ==========================================
 
-create or replace function public.billing_context(organization_id uuid)
+create or replace function private.billing_context(organization_id uuid)
 returns jsonb
 language plpgsql
 stable
@@ -162,6 +162,20 @@ begin
         'email', (select u.email from auth.users as u where u.id = (select auth.uid()))
     );
 end;
+$$;
+
+comment on function private.billing_context(uuid) is 'See public.billing_context.';
+
+revoke execute on function private.billing_context(uuid) from public, anon;
+grant execute on function private.billing_context(uuid) to authenticated, service_role;
+
+create or replace function public.billing_context(organization_id uuid)
+returns jsonb
+language sql
+stable
+set search_path = ''
+as $$
+    select private.billing_context(billing_context.organization_id)
 $$;
 
 comment on function public.billing_context(uuid) is

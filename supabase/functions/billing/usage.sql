@@ -47,7 +47,7 @@ for each row execute function private.tg_count_design_usage();
 
 -- == organization_usage: every limit, and what is used of it =====================================
 
-create or replace function public.organization_usage(organization_id uuid)
+create or replace function private.organization_usage(organization_id uuid)
 returns table (metric text, used bigint, quota bigint, period_start timestamptz, period_end timestamptz)
 language plpgsql
 stable
@@ -93,6 +93,20 @@ begin
         ), 0)::bigint,
         plan.storage_bytes, null::timestamptz, null::timestamptz;
 end;
+$$;
+
+comment on function private.organization_usage(uuid) is 'See public.organization_usage.';
+
+revoke execute on function private.organization_usage(uuid) from public, anon;
+grant execute on function private.organization_usage(uuid) to authenticated, service_role;
+
+create or replace function public.organization_usage(organization_id uuid)
+returns table (metric text, used bigint, quota bigint, period_start timestamptz, period_end timestamptz)
+language sql
+stable
+set search_path = ''
+as $$
+    select * from private.organization_usage(organization_usage.organization_id)
 $$;
 
 comment on function public.organization_usage(uuid) is
