@@ -71,7 +71,10 @@ def test_run_serves_health_and_stops_on_sigterm(db_url: str) -> None:
             assert body["status"] == "ok"
             assert list(body["workers"]) == ["maintenance", "webhooks", "emails", "stripe"]
             (row,) = superuser(db_url, "select worker_id, workers from private.worker_heartbeats")
-            assert row == {"worker_id": body["worker_id"], "workers": ["maintenance", "webhooks", "emails", "stripe"]}
+            assert row == {
+                "worker_id": body["worker_id"],
+                "workers": ["maintenance", "webhooks", "emails", "stripe"],
+            }
             assert "luneo_worker_up 1.0" in httpx.get(f"{base}/metrics", timeout=10).text.splitlines()
 
             process.send_signal(signal.SIGTERM)

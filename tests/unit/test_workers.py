@@ -22,7 +22,10 @@ def test_only_selects_known_workers_once_in_the_order_given() -> None:
     ("only", "message"),
     [
         ("nosuch", "unknown worker(s): nosuch; known workers: maintenance, webhooks, emails, stripe"),
-        ("maintenance,web,x", "unknown worker(s): web, x; known workers: maintenance, webhooks, emails, stripe"),
+        (
+            "maintenance,web,x",
+            "unknown worker(s): web, x; known workers: maintenance, webhooks, emails, stripe",
+        ),
         (" , ", "--only names no worker; known workers: maintenance, webhooks, emails, stripe"),
     ],
 )
