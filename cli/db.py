@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -31,6 +32,18 @@ DbUrl = Annotated[
         show_default=False,
     ),
 ]
+
+
+def since_time(value: str | None) -> datetime | None:
+    """A `--since TIME` option's value: an ISO 8601 date or time, or None."""
+    try:
+        return None if value is None else datetime.fromisoformat(value)
+    except ValueError:
+        raise UsageError(
+            f"--since must be an ISO 8601 date or time (2026-11-21T09:00Z), got {value!r}"
+        ) from None
+
+
 Dir = Annotated[
     Path | None,
     typer.Option(

@@ -4,14 +4,13 @@ state (docs/billing.md)."""
 from __future__ import annotations
 
 import time
-from datetime import datetime
 from typing import Annotated
 
 import typer
 
-from luneo.cli.db import DbUrl, Dir, settings_for
+from luneo.cli.db import DbUrl, Dir, settings_for, since_time
 from luneo.cli.output import out, print_rows
-from luneo.cli.worker import run_workers
+from luneo.cli.worker import Port, run_workers
 from luneo.core import db, migrations
 from luneo.core.errors import UsageError
 from luneo.workers.stripe.worker import QUERIES
@@ -23,30 +22,12 @@ REPLAYER = "replay"
 
 @app.command()
 def serve(
-    port: Annotated[
-        int | None,
-        typer.Option(
-            "--port",
-            min=0,
-            max=65535,
-            help="Port of POST /stripe/webhook, /health, /metrics. Default: $LUNEO_WORKER_PORT, else 9464.",
-            show_default=False,
-        ),
-    ] = None,
+    port: Port = None,
     db_url: DbUrl = None,
     directory: Dir = None,
 ) -> None:
     """Receive Stripe's webhooks and apply them: the stripe worker of `luneo worker run`, alone."""
     run_workers("stripe", port=port, db_url=db_url, directory=directory)
-
-
-def _since(value: str | None) -> datetime | None:
-    try:
-        return None if value is None else datetime.fromisoformat(value)
-    except ValueError:
-        raise UsageError(
-            f"--since must be an ISO 8601 date or time (2026-11-21T09:00Z), got {value!r}"
-        ) from None
 
 
 @app.command()
@@ -65,7 +46,7 @@ def replay(
     never set back by an older event, and notifications are not sent twice."""
     if since is None and not failed:
         raise UsageError("say what to replay: --since TIME, --failed, or both")
-    params = {"since": _since(since), "failed_only": failed}
+    params = {"since": since_time(since), "failed_only": failed}
     settings = settings_for(directory, db_url)
     outcomes: dict[str, int] = {}
     started = time.monotonic()

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated
 
 import typer
 
-from luneo.cli.db import DbUrl, Dir, settings_for
+from luneo.cli.db import DbUrl, Dir, settings_for, since_time
 from luneo.cli.output import out
 from luneo.core import db, migrations
 from luneo.core.errors import UsageError
@@ -22,15 +21,6 @@ def _uuid(value: str | None, option: str) -> uuid.UUID | None:
         return None if value is None else uuid.UUID(value)
     except ValueError:
         raise UsageError(f"{option} must be a UUID, got {value!r}") from None
-
-
-def _since(value: str | None) -> datetime | None:
-    try:
-        return None if value is None else datetime.fromisoformat(value)
-    except ValueError:
-        raise UsageError(
-            f"--since must be an ISO 8601 date or time (2026-11-21T09:00Z), got {value!r}"
-        ) from None
 
 
 @app.command()
@@ -54,7 +44,7 @@ def replay(
     params = {
         "organization_id": _uuid(organization, "--organization"),
         "endpoint_id": _uuid(endpoint, "--endpoint"),
-        "since": _since(since),
+        "since": since_time(since),
     }
     settings = settings_for(directory, db_url)
     with db.connect(migrations.database_url(settings), application_name="luneo webhooks replay") as conn:

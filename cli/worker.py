@@ -16,6 +16,18 @@ from luneo.core.errors import ConfigError
 from luneo.workers import registry
 from luneo.workers.runner import Runner
 
+Port = Annotated[
+    int | None,
+    typer.Option(
+        "--port",
+        min=0,
+        max=65535,
+        help="Port of the HTTP endpoint: /health, /metrics, the workers' routes (0: any free port). "
+        "Default: $LUNEO_WORKER_PORT, else 9464.",
+        show_default=False,
+    ),
+]
+
 app = typer.Typer(
     help="Run the background workers (maintenance, webhooks, emails, stripe).", no_args_is_help=True
 )
@@ -41,16 +53,7 @@ def run(
             show_default=False,
         ),
     ] = None,
-    port: Annotated[
-        int | None,
-        typer.Option(
-            "--port",
-            min=0,
-            max=65535,
-            help="Port of /health and /metrics (0: any free port). Default: $LUNEO_WORKER_PORT, else 9464.",
-            show_default=False,
-        ),
-    ] = None,
+    port: Port = None,
     db_url: DbUrl = None,
     directory: Dir = None,
 ) -> None:

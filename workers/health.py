@@ -72,6 +72,9 @@ def bind(host: str, port: int) -> socket.socket:
             f"cannot serve health and metrics on {host}:{port}: {exc.strerror or exc} "
             "(set LUNEO_WORKER_PORT or --port; 0 picks a free port)"
         ) from None
+    # listening from here on: the start line (and `Runner.started`) come before uvicorn gets to
+    # serve, and a client connecting in between waits in the backlog instead of being refused
+    sock.listen(2048)
     sock.set_inheritable(False)
     return sock
 

@@ -194,12 +194,16 @@ as $$
 declare
     linked text;
 begin
-    -- the first link wins (two Checkouts opened at once); a customer deleted in Stripe is replaced
+    -- the first link wins (two Checkouts opened at once, racing with the same customer: no target,
+    -- so a conflict on either unique key is no error); a customer deleted in Stripe is replaced
     insert into public.customers as c (organization_id, stripe_customer_id)
     values (link_stripe_customer.organization_id, link_stripe_customer.stripe_customer_id)
-    on conflict on constraint customers_pkey do update set
-        stripe_customer_id = excluded.stripe_customer_id, deleted_at = null, updated_at = pg_catalog.now()
-    where c.deleted_at is not null;
+    on conflict do nothing;
+    if not found then
+        update public.customers as c set
+            stripe_customer_id = link_stripe_customer.stripe_customer_id, deleted_at = null, updated_at = pg_catalog.now()
+        where c.organization_id = link_stripe_customer.organization_id and c.deleted_at is not null;
+    end if;
     select c.stripe_customer_id into linked from public.customers as c
     where c.organization_id = link_stripe_customer.organization_id;
     return linked;

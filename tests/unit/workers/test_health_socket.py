@@ -37,3 +37,13 @@ def test_connections_accepted_on_it_have_nodelay() -> None:
 
     asyncio.run(main())
     assert accepted[0] != 0
+
+
+def test_it_accepts_connections_as_soon_as_it_is_bound() -> None:
+    """The runner logs its port, and tests and probes connect, before uvicorn serves the socket."""
+    sock = bind("127.0.0.1", 0)
+    try:
+        with socket.create_connection(sock.getsockname()[:2], timeout=5):
+            pass  # refused (ECONNREFUSED) if the socket were not listening yet
+    finally:
+        sock.close()
