@@ -21,15 +21,41 @@ begin
     end if;
     select c.organization_id into found_id from public.customers as c
     where c.stripe_customer_id = coalesce(stripe_organization.customer_id, private.stripe_id(object -> 'customer'));
+    if found_id is null and object ->> 'object' = 'subscription' then
+        select s.organization_id into found_id from public.subscriptions as s
+        where s.stripe_subscription_id = object ->> 'id';
+    end if;
     return found_id;
 end;
 $$;
 
 comment on function private.stripe_organization(jsonb, text) is
-'The organisation a Stripe object belongs to: its metadata.organization_id, else its customer''s link; '
-'null if neither.';
+'The organisation a Stripe object belongs to: its metadata.organization_id, else its customer''s link, else '
+'(a subscription) the one it was stored for; null if none.';
 
-revoke execute on function private.stripe_organization(jsonb, text) from public, anon, authenticated;
+create or replace function private.stripe_require_organization(object jsonb)
+returns uuid
+language plpgsql
+stable
+set search_path = ''
+as $$
+declare
+    found_id uuid := private.stripe_organization(object);
+begin
+    if found_id is null then
+        -- the customer's link comes with checkout.session.completed or customer.created: the
+        -- event fails, and is retried until then
+        raise exception 'customer % is not linked to an organisation yet', private.stripe_id(object -> 'customer');
+    end if;
+    return found_id;
+end;
+$$;
+
+comment on function private.stripe_require_organization(jsonb) is
+'private.stripe_organization, raising (the event is retried) when the object''s customer is not linked yet.';
+
+revoke execute on function private.stripe_organization(jsonb, text), private.stripe_require_organization(jsonb)
+from public, anon, authenticated;
 
 -- == customer.created, customer.updated, customer.deleted ========================================
 
@@ -96,11 +122,7 @@ begin
         end if;
         return 'superseded: a newer event of this payment method was applied';
     end if;
-    organization := private.stripe_organization(method, customer_id);
-    if organization is null then
-        -- the customer's link comes with checkout.session.completed or customer.created: retried until then
-        raise exception 'customer % is not linked to an organisation yet', customer_id;
-    end if;
+    organization := private.stripe_require_organization(method);
     if not private.stripe_newest(event) then
         return 'superseded: a newer event of this payment method was applied';
     end if;

@@ -17,13 +17,9 @@ as $$
 declare
     invoice jsonb := event.payload -> 'data' -> 'object';
     customer_id text := private.stripe_id(invoice -> 'customer');
-    organization uuid := private.stripe_organization(invoice, customer_id);
+    organization uuid := private.stripe_require_organization(invoice);
     stored public.invoices;
 begin
-    if organization is null then
-        -- the customer's link comes with checkout.session.completed or customer.created: retried until then
-        raise exception 'customer % is not linked to an organisation yet', customer_id;
-    end if;
     if invoice ->> 'number' is null then
         return 'a draft invoice (no number yet)';
     end if;

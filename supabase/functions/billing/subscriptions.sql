@@ -177,14 +177,7 @@ declare
     organization uuid;
     plan_id text;
 begin
-    organization := coalesce(
-        private.stripe_organization(subscription, customer_id),
-        (select s.organization_id from public.subscriptions as s where s.stripe_subscription_id = subscription ->> 'id')
-    );
-    if organization is null then
-        -- the customer's link comes with checkout.session.completed or customer.created: retried until then
-        raise exception 'customer % is not linked to an organisation yet', customer_id;
-    end if;
+    organization := private.stripe_require_organization(subscription);
     if not private.stripe_newest(event) then
         return 'superseded: a newer event of this subscription was applied';
     end if;
@@ -244,15 +237,9 @@ set search_path = ''
 as $$
 declare
     subscription jsonb := event.payload -> 'data' -> 'object';
-    organization uuid := coalesce(
-        private.stripe_organization(subscription),
-        (select s.organization_id from public.subscriptions as s where s.stripe_subscription_id = subscription ->> 'id')
-    );
+    organization uuid := private.stripe_require_organization(subscription);
     plan_name text;
 begin
-    if organization is null then
-        raise exception 'customer % is not linked to an organisation yet', private.stripe_id(subscription -> 'customer');
-    end if;
     if not first then
         return 'already notified';
     end if;
