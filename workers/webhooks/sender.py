@@ -20,30 +20,25 @@ bytes, never more, whatever the receiver sends.
 from __future__ import annotations
 
 import re
-import select
-import socket
 import ssl
 import time
-from collections.abc import AsyncIterator, Iterator, Mapping
-from contextlib import aclosing, contextmanager
-from contextvars import ContextVar
+from collections.abc import Mapping
+from contextlib import aclosing
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from types import TracebackType
-from typing import Any, Self
+from typing import Self
 
-import httpcore
 import httpx
 
 from luneo.workers.webhooks.signing import USER_AGENT
 from luneo.workers.webhooks.ssrf import Target
+from luneo.workers.webhooks.transport import TARGET, PinnedTransport
 
 MAX_BODY = 20 * 1024
 """Bytes of a response body kept (and read): enough for an error page or a JSON error."""
 RETRY_AFTER_STATUSES = frozenset({429, 503})
-
-_target: ContextVar[Target | None] = ContextVar("luneo_webhook_target", default=None)
 
 
 class DeliveryError(Exception):
@@ -88,7 +83,7 @@ class Sender:
         self.limits = httpx.Limits(
             max_connections=max_connections, max_keepalive_connections=max_keepalive_connections
         )
-        transport = _PinnedTransport(
+        transport = PinnedTransport(
             limits=self.limits, ssl_context=ssl_context or httpx.create_ssl_context(trust_env=False)
         )
         self._client = httpx.AsyncClient(
@@ -113,8 +108,9 @@ class Sender:
 
     async def post(self, target: Target, body: bytes, headers: Mapping[str, str]) -> Response:
         """POST `body` to `target`; any HTTP status is a `Response`, no response a `DeliveryError`."""
-        request = self._client.build_request("POST", target.url, content=body, headers=dict(headers))
-        token = _target.set(target)
+        request = self._client.build_request(
+            "POST", target.url, content=body, headers=dict(headers), extensions={TARGET: target}
+        )
         started = time.perf_counter()
         try:
             response = await self._client.send(request, stream=True)
@@ -124,8 +120,6 @@ class Sender:
                 await response.aclose()
         except httpx.TransportError as exc:
             raise _delivery_error(exc, target) from exc
-        finally:
-            _target.reset(token)
         retry_after = None
         if response.status_code in RETRY_AFTER_STATUSES:
             retry_after = parse_retry_after(response.headers.get("retry-after"))
@@ -187,163 +181,3 @@ def _delivery_error(exc: httpx.TransportError, target: Target) -> DeliveryError:
         kind = "protocol"
     detail = " ".join(str(innermost).split())[:200] or type(innermost).__name__
     return DeliveryError(kind, f"{target.describe()}: {kind} error ({detail})")
-
-
-# --- the pool that dials vetted addresses only -----------------------------------------------
-
-
-class _PinnedBackend(httpcore.AsyncNetworkBackend):
-    """Connects a name to the addresses of the `Target` being posted, never through DNS.
-
-    httpcore opens a connection inside the task whose request it serves, so the context
-    variable `Sender.post` sets is the target of that very request."""
-
-    def __init__(self) -> None:
-        self._backend = httpcore.AnyIOBackend()
-
-    async def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Any = None,
-    ) -> httpcore.AsyncNetworkStream:
-        target = _target.get()
-        if target is None or (host, port) != (target.host, target.port) or not target.addresses:
-            raise httpcore.ConnectError("no vetted address for this host")
-        failure: Exception | None = None
-        for address in target.addresses:
-            try:
-                return _Stream(
-                    await self._backend.connect_tcp(
-                        str(address), port, timeout, local_address, socket_options
-                    )
-                )
-            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
-                failure = exc
-        assert failure is not None
-        raise failure
-
-    async def connect_unix_socket(
-        self, path: str, timeout: float | None = None, socket_options: Any = None
-    ) -> httpcore.AsyncNetworkStream:
-        raise httpcore.ConnectError("webhooks are not sent over unix sockets")
-
-    async def sleep(self, seconds: float) -> None:
-        await self._backend.sleep(seconds)
-
-
-class _Stream(httpcore.AsyncNetworkStream):
-    """The backend's stream, answering `is_readable` from the socket it keeps: httpcore asks it
-    of every idle connection before each request, and anyio rebuilds all the socket's
-    attributes (a `getpeername` call among them) on every lookup, a tenth of the worker's time."""
-
-    def __init__(self, stream: httpcore.AsyncNetworkStream) -> None:
-        self._stream = stream
-        self._socket: socket.socket | None = stream.get_extra_info("socket")
-
-    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return await self._stream.read(max_bytes, timeout)
-
-    async def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        await self._stream.write(buffer, timeout)
-
-    async def aclose(self) -> None:
-        await self._stream.aclose()
-
-    async def start_tls(
-        self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None
-    ) -> httpcore.AsyncNetworkStream:
-        return _Stream(await self._stream.start_tls(ssl_context, server_hostname, timeout))
-
-    def get_extra_info(self, info: str) -> Any:
-        if info == "is_readable" and self._socket is not None:
-            # readable while idle: the server closed the connection (or sent something unasked)
-            poller = select.poll()
-            poller.register(self._socket, select.POLLIN)
-            return bool(poller.poll(0))
-        return self._stream.get_extra_info(info)
-
-
-_ERRORS: tuple[tuple[type[Exception], type[httpx.TransportError]], ...] = (
-    (httpcore.ConnectTimeout, httpx.ConnectTimeout),
-    (httpcore.ReadTimeout, httpx.ReadTimeout),
-    (httpcore.WriteTimeout, httpx.WriteTimeout),
-    (httpcore.PoolTimeout, httpx.PoolTimeout),
-    (httpcore.TimeoutException, httpx.TimeoutException),
-    (httpcore.ConnectError, httpx.ConnectError),
-    (httpcore.ReadError, httpx.ReadError),
-    (httpcore.WriteError, httpx.WriteError),
-    (httpcore.NetworkError, httpx.NetworkError),
-    (httpcore.RemoteProtocolError, httpx.RemoteProtocolError),
-    (httpcore.LocalProtocolError, httpx.LocalProtocolError),
-    (httpcore.ProtocolError, httpx.ProtocolError),
-    (httpcore.UnsupportedProtocol, httpx.UnsupportedProtocol),
-)
-
-
-@contextmanager
-def _as_httpx_errors() -> Iterator[None]:
-    """httpcore's exceptions as the httpx ones a client's caller expects (cause kept)."""
-    try:
-        yield
-    except Exception as exc:
-        for core, mapped in _ERRORS:
-            if isinstance(exc, core):
-                raise mapped(str(exc)) from exc
-        raise
-
-
-class _PinnedTransport(httpx.AsyncBaseTransport):
-    """httpx's default transport, less proxies and retries, over a `_PinnedBackend` pool."""
-
-    def __init__(self, *, limits: httpx.Limits, ssl_context: ssl.SSLContext) -> None:
-        self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=ssl_context,
-            max_connections=limits.max_connections,
-            max_keepalive_connections=limits.max_keepalive_connections,
-            keepalive_expiry=limits.keepalive_expiry,
-            network_backend=_PinnedBackend(),
-        )
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        assert isinstance(request.stream, httpx.AsyncByteStream)
-        core_request = httpcore.Request(
-            method=request.method,
-            url=httpcore.URL(
-                scheme=request.url.raw_scheme,
-                host=request.url.raw_host,
-                port=request.url.port,
-                target=request.url.raw_path,
-            ),
-            headers=request.headers.raw,
-            content=request.stream,
-            extensions=request.extensions,
-        )
-        with _as_httpx_errors():
-            response = await self._pool.handle_async_request(core_request)
-        return httpx.Response(
-            status_code=response.status,
-            headers=response.headers,
-            stream=_ResponseStream(response.stream),
-            extensions=response.extensions,
-        )
-
-    async def aclose(self) -> None:
-        await self._pool.aclose()
-
-
-class _ResponseStream(httpx.AsyncByteStream):
-    def __init__(self, stream: Any) -> None:
-        self._stream = stream
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        with _as_httpx_errors():
-            async for chunk in self._stream:
-                yield chunk
-
-    async def aclose(self) -> None:
-        if hasattr(self._stream, "aclose"):
-            with _as_httpx_errors():
-                await self._stream.aclose()

@@ -15,6 +15,7 @@ import asyncio
 import logging
 import time
 import uuid
+from collections import deque
 from typing import Any, ClassVar
 
 from luneo.core.db import Queries
@@ -42,6 +43,8 @@ class WebhooksWorker(Worker):
         self.recorder: Recorder | None = None
         self.targets: VettedTargets | None = None
         self.in_flight: set[asyncio.Task[None]] = set()
+        self.ahead: deque[tuple[float, Any]] = deque()
+        """Deliveries claimed (leased) but not started yet, with the time of their claim."""
 
     async def start(self, ctx: Context) -> None:
         self.sender = Sender()
@@ -49,28 +52,58 @@ class WebhooksWorker(Worker):
         self.targets = VettedTargets(allow_http_loopback=ctx.settings.webhooks_allow_http_loopback)
 
     async def run_pass(self, ctx: Context) -> int:
+        """Starts a delivery in every free slot, the ones claimed ahead first, and claims enough
+        to keep `--concurrency` more ahead: a slot that frees up is refilled at the next pass,
+        without waiting for a claim's round trip."""
         slots = await take_slots(ctx)
         if not slots:  # SIGTERM came while this pass waited for a slot
             return 0
+        started = 0
         try:
-            async with ctx.pool.connection() as conn:
-                claimed = await conn.execute(
-                    QUERIES["claim"],
-                    {
-                        "worker_id": ctx.worker_id,
-                        "max_deliveries": slots,
-                        "lease_seconds": max(1, round(ctx.settings.lease_seconds)),
-                    },
-                )
+            await self._release_stale(ctx)
+            while started < slots and self.ahead:
+                self._start(ctx, self.ahead.popleft()[1])
+                started += 1
+            wanted = slots - started + ctx.settings.concurrency - len(self.ahead)
+            claimed = await self._claim(ctx, wanted) if wanted else []
         except BaseException:
-            give_back(ctx, slots)
+            give_back(ctx, slots - started)
             raise
-        give_back(ctx, slots - len(claimed))
+        now = time.monotonic()
         for row in claimed:
-            task = asyncio.create_task(self._deliver(ctx, row), name=f"webhook {row[0]}")
-            self.in_flight.add(task)
-            task.add_done_callback(self.in_flight.discard)
-        return len(claimed)
+            if started < slots:
+                self._start(ctx, row)
+                started += 1
+            else:
+                self.ahead.append((now, row))
+        give_back(ctx, slots - started)
+        return started + len(claimed)
+
+    async def _claim(self, ctx: Context, wanted: int) -> list[Any]:
+        async with ctx.pool.connection() as conn:
+            return await conn.execute(
+                QUERIES["claim"],
+                {
+                    "worker_id": ctx.worker_id,
+                    "max_deliveries": wanted,
+                    "lease_seconds": max(1, round(ctx.settings.lease_seconds)),
+                },
+            )
+
+    async def _release_stale(self, ctx: Context) -> None:
+        """Gives back the deliveries that waited ahead for half their lease (every slot busy on
+        slow receivers), before the lease ends and another process sends them too."""
+        if not self.ahead or time.monotonic() - self.ahead[0][0] < ctx.settings.lease_seconds / 2:
+            return
+        stale = [row[0] for _, row in self.ahead]
+        self.ahead.clear()
+        async with ctx.pool.connection() as conn:
+            await conn.scalar(QUERIES["release"], {"worker_id": ctx.worker_id, "delivery_ids": stale})
+
+    def _start(self, ctx: Context, row: Any) -> None:
+        task = asyncio.create_task(self._deliver(ctx, row), name=f"webhook {row[0]}")
+        self.in_flight.add(task)
+        task.add_done_callback(self.in_flight.discard)
 
     async def _deliver(self, ctx: Context, row: Any) -> None:
         delivery_id, attempt, url, secrets, payload = row
@@ -104,6 +137,8 @@ class WebhooksWorker(Worker):
         except Exception as exc:  # anything else is this attempt's failure, never the slot's loss
             log.exception("delivery failed unexpectedly", extra=context)
             error = f"unexpected error: {type(exc).__name__}"
+        finally:  # the slot is the post; the attempt is written in a batch after it
+            ctx.limiter.release()
         duration = time.perf_counter() - started
         try:
             assert self.recorder is not None
@@ -124,8 +159,6 @@ class WebhooksWorker(Worker):
         except Exception:  # the lease runs out and the delivery is sent again
             log.exception("could not record the attempt; it will be retried after its lease", extra=context)
             outcome = "unrecorded"
-        finally:
-            ctx.limiter.release()
         ctx.metrics.jobs.labels(worker=self.name, outcome=outcome).inc()
         ctx.metrics.job_duration.labels(worker=self.name).observe(duration)
         # a success is in webhook_history and the metrics: logged at debug, one line a delivery
@@ -144,6 +177,7 @@ class WebhooksWorker(Worker):
             await asyncio.gather(*self.in_flight, return_exceptions=True)
 
     async def stop(self, ctx: Context) -> None:
+        self.ahead.clear()  # leased: released below with the rest
         for task in list(self.in_flight):
             task.cancel()
         await asyncio.gather(*self.in_flight, return_exceptions=True)
