@@ -21,6 +21,7 @@ import asyncio
 import select
 import socket
 import ssl
+from collections import deque
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -99,8 +100,11 @@ class ConnectionPool:
         self._max_keepalive = max_keepalive_connections
         self._keepalive_expiry = keepalive_expiry
         self._backend = network_backend
-        self._open = asyncio.Semaphore(max_connections)
-        """One unit per open (or opening) connection, busy or idle."""
+        self._max_connections = max_connections
+        self._open = 0
+        """Connections open or opening, busy or idle."""
+        self._waiters: deque[asyncio.Future[None]] = deque()
+        """Requests waiting for room, first come first served."""
         self._idle: list[Connection] = []
         """Oldest put back first."""
         self._closed = False
@@ -122,22 +126,26 @@ class ConnectionPool:
         )
 
     async def _connection_for(self, request: httpcore.Request) -> Connection:
-        """The newest idle connection to the request's origin, else a new one."""
+        """The newest idle connection to the request's origin, else a new one; waits (up to the
+        pool timeout) while `max_connections` are busy."""
         origin = request.url.origin
-        while connection := self._newest_idle(origin):
-            if not connection.has_expired():  # expired, or closed by the server while idle
-                return connection
-            await self._discard(connection)
         target: Target | None = request.extensions.get(TARGET)
+        timeouts = request.extensions.get("timeout", {})
+        pool_timeout = timeouts.get("pool")
+        deadline = None if pool_timeout is None else asyncio.get_running_loop().time() + pool_timeout
+        while True:
+            while connection := self._newest_idle(origin):
+                if not connection.has_expired():  # expired, or closed by the server while idle
+                    return connection
+                await self._discard(connection)
+            if self._open < self._max_connections or self._idle:
+                break
+            await self._wait_for_room(deadline)
         if target is None or (origin.host.decode("ascii"), origin.port) != (target.host, target.port):
             raise httpcore.ConnectError("no vetted address for this host")
-        timeouts = request.extensions.get("timeout", {})
-        if self._open.locked() and self._idle:  # make room: the oldest idle connection goes
+        if self._open >= self._max_connections:  # make room: the oldest idle connection goes
             await self._discard(self._idle.pop(0))
-        try:
-            await asyncio.wait_for(self._open.acquire(), timeouts.get("pool"))
-        except TimeoutError:
-            raise httpcore.PoolTimeout("no connection became free in time") from None
+        self._open += 1
         try:
             stream = await _dial(self._backend, target, timeouts.get("connect"))
             if origin.scheme == b"https":
@@ -145,9 +153,31 @@ class ConnectionPool:
                     self._ssl_context, server_hostname=target.host, timeout=timeouts.get("connect")
                 )
         except BaseException:
-            self._open.release()
+            self._closed_one()
             raise
         return Connection(origin, stream, self._keepalive_expiry)
+
+    async def _wait_for_room(self, deadline: float | None) -> None:
+        """Until a connection is put back or closed (then look again), or the deadline."""
+        room = asyncio.get_running_loop().create_future()
+        self._waiters.append(room)
+        try:
+            async with asyncio.timeout_at(deadline):
+                await room
+        except TimeoutError:
+            raise httpcore.PoolTimeout("no connection became free in time") from None
+        finally:
+            if room in self._waiters:
+                self._waiters.remove(room)
+            elif not room.cancelled():  # woken, but leaving anyway: wake the next one instead
+                self._wake_one()
+
+    def _wake_one(self) -> None:
+        while self._waiters:
+            room = self._waiters.popleft()
+            if not room.done():
+                room.set_result(None)
+                return
 
     def _newest_idle(self, origin: httpcore.Origin) -> Connection | None:
         for index in range(len(self._idle) - 1, -1, -1):
@@ -161,6 +191,7 @@ class ConnectionPool:
             await self._discard(connection)
             return
         self._idle.append(connection)
+        self._wake_one()
         if len(self._idle) > self._max_keepalive:
             await self._discard(self._idle.pop(0))
 
@@ -168,7 +199,11 @@ class ConnectionPool:
         try:
             await connection.aclose()
         finally:
-            self._open.release()
+            self._closed_one()
+
+    def _closed_one(self) -> None:
+        self._open -= 1
+        self._wake_one()
 
     async def aclose(self) -> None:
         """Closes the idle connections now, the busy ones as their responses end."""

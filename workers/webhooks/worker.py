@@ -64,6 +64,7 @@ class WebhooksWorker(Worker):
             while started < slots and self.ahead:
                 self._start(ctx, self.ahead.popleft()[1])
                 started += 1
+            from_ahead = started
             wanted = slots - started + ctx.settings.concurrency - len(self.ahead)
             claimed = await self._claim(ctx, wanted) if wanted else []
         except BaseException:
@@ -77,7 +78,7 @@ class WebhooksWorker(Worker):
             else:
                 self.ahead.append((now, row))
         give_back(ctx, slots - started)
-        return started + len(claimed)
+        return from_ahead + len(claimed)
 
     async def _claim(self, ctx: Context, wanted: int) -> list[Any]:
         async with ctx.pool.connection() as conn:

@@ -8,7 +8,7 @@ import shutil
 import socket
 import ssl
 import subprocess
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
@@ -237,11 +237,18 @@ def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 class KeepAliveReceiver:
     """A minimal HTTP/1.1 server that keeps connections open (werkzeug's closes every one):
-    it answers each request with the number of the connection it came on."""
+    it answers each request with the number of the connection it came on. Answers wait for
+    `gate` while it is clear; `hang_up` closes each connection after its first answer (without
+    saying so in a header, as a server whose keep-alive timeout is shorter than the client's)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, hang_up: bool = False) -> None:
         self.hosts: list[tuple[int, str]] = []
         self.connections = 0
+        self.closed = 0
+        self.gate = asyncio.Event()
+        self.gate.set()
+        self.waiting = 0
+        self.hang_up = hang_up
         self.tasks: set[asyncio.Task[None]] = set()
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -256,13 +263,100 @@ class KeepAliveReceiver:
                 fields = {k.lower(): v for k, v in (line.split(": ", 1) for line in lines[1:] if line)}
                 await reader.readexactly(int(fields.get("content-length", "0")))
                 self.hosts.append((number, fields["host"]))
+                self.waiting += 1
+                await self.gate.wait()
+                self.waiting -= 1
                 answer = str(number).encode()
                 writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: %d\r\n\r\n%s" % (len(answer), answer))
                 await writer.drain()
+                if self.hang_up:
+                    break
         except (asyncio.IncompleteReadError, ConnectionError, ssl.SSLError):
             pass
         finally:
+            self.closed += 1
             writer.close()
+
+
+@pytest.fixture
+async def keepalive_receiver() -> AsyncIterator[tuple[KeepAliveReceiver, Target]]:
+    receiver = KeepAliveReceiver()
+    server = await asyncio.start_server(receiver.handle, "127.0.0.1", 0)
+    async with server:
+        yield receiver, await loopback(f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/hook")
+    for task in receiver.tasks:
+        task.cancel()
+    await asyncio.gather(*receiver.tasks, return_exceptions=True)
+
+
+async def eventually(condition: Callable[[], bool]) -> None:
+    async with asyncio.timeout(5):
+        while not condition():
+            await asyncio.sleep(0.01)
+
+
+# --- the connection pool ---------------------------------------------------------------------
+
+
+async def test_concurrent_posts_keep_their_connections_alive(
+    keepalive_receiver: tuple[KeepAliveReceiver, Target], sender: Sender
+) -> None:
+    receiver, target = keepalive_receiver
+    receiver.gate.clear()  # the first wave all in flight at once: 16 connections
+    wave = [asyncio.create_task(sender.post(target, BODY, {})) for _ in range(16)]
+    await eventually(lambda: receiver.waiting == 16)
+    receiver.gate.set()
+    first = {int((await post).body) for post in wave}
+    assert first == set(range(1, 17))
+    for _ in range(3):  # then waves of 16 reuse them: no connection opened, none closed
+        answers = await asyncio.gather(*(sender.post(target, BODY, {}) for _ in range(16)))
+        assert {int(a.body) for a in answers} <= first
+    assert (receiver.connections, receiver.closed) == (16, 0)
+
+
+async def test_the_connection_limit_holds_posts_until_the_pool_timeout(
+    keepalive_receiver: tuple[KeepAliveReceiver, Target],
+) -> None:
+    receiver, target = keepalive_receiver
+    receiver.gate.clear()
+    async with Sender(max_connections=2, pool_timeout=0.3) as sender:
+        held = [asyncio.create_task(sender.post(target, BODY, {})) for _ in range(2)]
+        await eventually(lambda: receiver.waiting == 2)
+        with pytest.raises(DeliveryError) as caught:
+            await sender.post(target, BODY, {})
+        assert caught.value.kind == "timeout"
+        waiting = asyncio.create_task(sender.post(target, BODY, {}))  # served once one is free
+        await asyncio.sleep(0.05)
+        receiver.gate.set()
+        answers = [await post for post in (*held, waiting)]
+    assert {a.body for a in answers} <= {"1", "2"}  # the waiting post took a freed connection
+    assert receiver.connections == 2
+
+
+async def test_idle_connections_beyond_the_keepalive_limit_are_closed(
+    keepalive_receiver: tuple[KeepAliveReceiver, Target],
+) -> None:
+    receiver, target = keepalive_receiver
+    receiver.gate.clear()
+    async with Sender(max_keepalive_connections=1) as sender:
+        wave = [asyncio.create_task(sender.post(target, BODY, {})) for _ in range(3)]
+        await eventually(lambda: receiver.waiting == 3)
+        receiver.gate.set()
+        await asyncio.gather(*wave)
+        await eventually(lambda: receiver.closed == 2)  # one kept
+        assert (await sender.post(target, BODY, {})).status_code == 200
+        assert receiver.connections == 3
+    await eventually(lambda: receiver.closed == 3)  # closing the sender closes the idle one
+
+
+async def test_a_connection_the_receiver_closed_while_idle_is_not_reused(sender: Sender) -> None:
+    receiver = KeepAliveReceiver(hang_up=True)
+    server = await asyncio.start_server(receiver.handle, "127.0.0.1", 0)
+    async with server:
+        target = await loopback(f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/hook")
+        for expected in ("1", "2", "3"):
+            await eventually(lambda n=int(expected): receiver.closed == n - 1)
+            assert (await sender.post(target, BODY, {})).body == expected
 
 
 @pytest.fixture
