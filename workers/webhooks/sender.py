@@ -73,6 +73,7 @@ class Sender:
         pool_timeout: float = 5.0,
         max_connections: int = 100,
         max_keepalive_connections: int = 20,
+        keepalive_expiry: float = 5.0,
         ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         """`connect_timeout` applies to each vetted address tried. `ssl_context`: the default
@@ -81,7 +82,9 @@ class Sender:
             connect=connect_timeout, read=read_timeout, write=write_timeout, pool=pool_timeout
         )
         self.limits = httpx.Limits(
-            max_connections=max_connections, max_keepalive_connections=max_keepalive_connections
+            max_connections=max_connections,
+            max_keepalive_connections=max_keepalive_connections,
+            keepalive_expiry=keepalive_expiry,
         )
         transport = PinnedTransport(
             limits=self.limits, ssl_context=ssl_context or httpx.create_ssl_context(trust_env=False)

@@ -349,6 +349,43 @@ async def test_idle_connections_beyond_the_keepalive_limit_are_closed(
     await eventually(lambda: receiver.closed == 3)  # closing the sender closes the idle one
 
 
+async def test_at_the_limit_an_idle_connection_to_another_host_gives_its_place_up(
+    keepalive_receiver: tuple[KeepAliveReceiver, Target],
+) -> None:
+    receiver, target = keepalive_receiver
+    other = KeepAliveReceiver()
+    server = await asyncio.start_server(other.handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    async with server, Sender(max_connections=1, pool_timeout=0.5) as sender:
+        await sender.post(target, BODY, {})
+        elsewhere = await vet(
+            f"http://elsewhere.test:{port}/hook", allow_http_loopback=True, resolver=resolving_to("127.0.0.1")
+        )
+        assert (await sender.post(elsewhere, BODY, {})).body == "1"
+        await eventually(lambda: receiver.closed == 1)
+        assert (await sender.post(target, BODY, {})).body == "2"  # and back: a new one again
+        await eventually(lambda: other.closed == 1)
+
+
+async def test_a_connection_idle_past_its_expiry_is_closed_by_the_next_post_to_any_host(
+    keepalive_receiver: tuple[KeepAliveReceiver, Target],
+) -> None:
+    receiver, target = keepalive_receiver
+    other = KeepAliveReceiver()
+    server = await asyncio.start_server(other.handle, "127.0.0.1", 0)
+    async with server, Sender(keepalive_expiry=0.2) as sender:
+        await sender.post(target, BODY, {})
+        await asyncio.sleep(0.3)
+        elsewhere = await vet(
+            f"http://elsewhere.test:{server.sockets[0].getsockname()[1]}/hook",
+            allow_http_loopback=True,
+            resolver=resolving_to("127.0.0.1"),
+        )
+        await sender.post(elsewhere, BODY, {})
+        await eventually(lambda: receiver.closed == 1)
+        assert other.closed == 0
+
+
 async def test_a_connection_the_receiver_closed_while_idle_is_not_reused(sender: Sender) -> None:
     receiver = KeepAliveReceiver(hang_up=True)
     server = await asyncio.start_server(receiver.handle, "127.0.0.1", 0)
