@@ -27,8 +27,9 @@ from contextlib import aclosing
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from http.cookiejar import CookieJar
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 import httpx
 
@@ -93,6 +94,7 @@ class Sender:
             transport=transport,
             timeout=self.timeout,
             follow_redirects=False,
+            cookies=_NoCookies(),  # a receiver's Set-Cookie must not ride along on later deliveries
             trust_env=False,  # no proxy, CA bundle or .netrc from the environment
             # identity: a compressed body would be read raw; a decompressed one could be huge
             headers={"user-agent": USER_AGENT, "accept-encoding": "identity"},
@@ -133,6 +135,16 @@ class Sender:
             retry_after_seconds=retry_after,
             truncated=truncated,
         )
+
+
+class _NoCookies(CookieJar):
+    """Keeps no cookie: every delivery is sent as if it were the first, whoever set what."""
+
+    def extract_cookies(self, response: Any, request: Any) -> None:
+        return
+
+    def set_cookie(self, cookie: Any) -> None:
+        return
 
 
 def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:

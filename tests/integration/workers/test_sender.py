@@ -106,6 +106,16 @@ async def test_the_next_vetted_address_is_tried_when_one_refuses(
     assert len(receiver.log) == 1
 
 
+async def test_a_cookie_a_receiver_sets_is_never_sent_back(receiver: HTTPServer, sender: Sender) -> None:
+    # one customer's receiver must not hand state to the next delivery to that host (another
+    # customer's, on a shared host such as an automation platform)
+    receiver.expect_request("/hook").respond_with_data("ok", headers={"Set-Cookie": "session=abc; Path=/"})
+    target = await loopback(receiver.url_for("/hook"))
+    for _ in range(2):
+        assert (await sender.post(target, BODY, {})).status_code == 200
+    assert [request.headers.get("Cookie") for request, _ in receiver.log] == [None, None]
+
+
 async def test_a_redirect_is_an_answer_not_followed(receiver: HTTPServer, sender: Sender) -> None:
     receiver.expect_request("/hook").respond_with_data(
         "moved", status=302, headers={"Location": receiver.url_for("/elsewhere")}
