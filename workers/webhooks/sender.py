@@ -1,20 +1,19 @@
 """Delivery over HTTP, to the addresses `ssrf.vet` checked and to no other.
 
 The request keeps the URL's host name (so the Host header, TLS SNI and the certificate check
-are all for that name) while the connection goes to a vetted address: the connection pool's
-network backend never resolves a name, it dials the addresses of the `Target` being posted,
-tried in order until one connects. A name therefore cannot rebind to an internal address
-between the check and the connection.
+are all for that name) while the connection goes to a vetted address: the transport
+(`transport.PinnedTransport`) never resolves a name, it dials the addresses of the `Target`
+being posted, tried in order until one connects. A name therefore cannot rebind to an internal
+address between the check and the connection.
 
-Why not put the IP in the URL and pass `Host` and the `sni_hostname` extension instead: httpcore
-keys its pool by the URL's origin only (`AsyncConnectionPool._assign_requests_to_connections`
-matches `connection.can_handle_request(origin)`), so a TLS connection verified for one customer's
-host would be reused for another host served from the same IP, unverified. With the name in
-the URL the pool is keyed by name.
+Why not put the IP in the URL and pass `Host` and the `sni_hostname` extension instead: a pool
+keys its connections by the URL's origin (scheme, host, port), so a TLS connection verified for
+one customer's host would be reused for another host served from the same IP, unverified. With
+the name in the URL the pool is keyed by name.
 
 One `Sender` (one `httpx.AsyncClient`) per process. Redirects are never followed: a 3xx is
-the receiver's answer, recorded like any other. A response body is read up to `MAX_BODY`
-bytes, never more, whatever the receiver sends.
+the receiver's answer, recorded like any other. No cookie is kept. A response body is read up
+to `MAX_BODY` bytes, never more, whatever the receiver sends.
 """
 
 from __future__ import annotations
