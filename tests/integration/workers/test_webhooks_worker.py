@@ -8,7 +8,6 @@ Real Postgres, a real HTTP server (pytest-httpserver) and the runner in the test
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import time
 import uuid
@@ -198,9 +197,13 @@ async def test_deliveries_claimed_ahead_wait_for_a_slot_and_go_back_when_stale(d
     # a receiver that holds every answer until told: 2 slots busy, 2 deliveries claimed ahead
     held: list[asyncio.Future[None]] = []
     received: list[str] = []
+    handlers: set[asyncio.Task[Any]] = set()
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        with contextlib.suppress(asyncio.IncompleteReadError, ConnectionError):
+        task = asyncio.current_task()
+        assert task is not None
+        handlers.add(task)
+        try:
             while head := await reader.readuntil(b"\r\n\r\n"):
                 lines = head.decode().split("\r\n")[1:]
                 fields = {k.lower(): v for k, v in (line.split(": ", 1) for line in lines if line)}
@@ -210,38 +213,56 @@ async def test_deliveries_claimed_ahead_wait_for_a_slot_and_go_back_when_stale(d
                 held.append(answer)
                 await answer
                 writer.write(b"HTTP/1.1 204 No Content\r\n\r\n")
-        writer.close()
+        except (asyncio.IncompleteReadError, ConnectionError, asyncio.CancelledError):
+            pass
+        finally:
+            writer.close()
+
+    def answer_all() -> None:
+        for answer in held:
+            if not answer.done():
+                answer.set_result(None)
+
+    def leased() -> list[tuple[Any, ...]]:
+        return sql(
+            db_url,
+            "select attempts from public.webhook_deliveries where status = 'pending' and leased_by = 'w1'",
+        )
+
+    def recorded() -> int:
+        return sql(db_url, "select count(*) from public.webhook_history")[0][0]
 
     server = await asyncio.start_server(handle, "127.0.0.1", 0)
     org = organisation(db_url)
     endpoint(db_url, org, f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/hooks")
     for n in range(6):
         emit(db_url, org, {"n": n})
-
-    def leased() -> list[tuple[Any, ...]]:
-        return sql(db_url, "select attempts from public.webhook_deliveries where leased_by = 'w1'")
-
     worker = WebhooksWorker()
     options = settings(concurrency=2, lease_seconds=1.0, webhooks_allow_http_loopback=True)
-    async with server, Pool(db_url) as pool:
-        ctx = Context(pool, "w1", options, asyncio.Event(), asyncio.Semaphore(2), Metrics())
-        await worker.start(ctx)
-        assert await worker.run_pass(ctx) == 4  # 2 started, 2 ahead, all leased
-        assert len(leased()) == 4
-        await wait_for(lambda: len(held) == 2)
-        await asyncio.sleep(0.6)  # the 2 ahead have now waited more than half their 1 s lease
+    try:
+        async with server, Pool(db_url) as pool:
+            ctx = Context(pool, "w1", options, asyncio.Event(), asyncio.Semaphore(2), Metrics())
+            await worker.start(ctx)
+            assert await worker.run_pass(ctx) == 4  # 2 started, 2 ahead, all leased
+            assert len(leased()) == 4
+            await wait_for(lambda: len(held) == 2)
+            await asyncio.sleep(0.6)  # the 2 ahead have now waited more than half their 1 s lease
+            answer_all()
+            await wait_for(lambda: recorded() == 2)
+            # the next pass gives the stale ones back (the attempt uncounted), then claims afresh
+            assert await worker.run_pass(ctx) == 4
+            assert sorted(attempts for (attempts,) in leased()) == [1, 1, 1, 1]
+            while recorded() < 6:
+                answer_all()
+                await worker.run_pass(ctx) if not ctx.limiter.locked() else await asyncio.sleep(0.02)
+            await worker.drain(ctx)
+            await worker.stop(ctx)
+    finally:
         for answer in held:
-            answer.set_result(None)
-        # the next pass gives the stale ones back (the attempt uncounted), then claims afresh
-        assert await worker.run_pass(ctx) == 4
-        assert sorted(attempts for (attempts,) in leased()) == [1, 1, 1, 1]
-        while len(held) < 6 or not all(answer.done() for answer in held):
-            for answer in held:
-                if not answer.done():
-                    answer.set_result(None)
-            await worker.run_pass(ctx) if not ctx.limiter.locked() else await asyncio.sleep(0.02)
-        await worker.drain(ctx)
-        await worker.stop(ctx)
+            answer.cancel()
+        for task in handlers:
+            task.cancel()
+        await asyncio.gather(*handlers, return_exceptions=True)
     assert len(received) == len(set(received)) == 6  # each sent once
     assert sql(db_url, "select count(*) from public.webhook_deliveries where status = 'succeeded'") == [(6,)]
     assert sql(db_url, "select distinct attempt from public.webhook_history") == [(1,)]
